@@ -1,0 +1,1 @@
+"""The JSON API: parse a request, call one service, serialise the answer."""

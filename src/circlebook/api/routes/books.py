@@ -1,0 +1,134 @@
+"""Books and the owner's invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Request, Response, status
+
+from circlebook.api.deps import AccountDep, RuntimeDep
+from circlebook.api.schemas import (
+    BookCreate,
+    BookCreated,
+    BookOut,
+    BookPatch,
+    BooksOut,
+    InvitationsCreate,
+    InviteeIn,
+    OutcomeOut,
+    OutcomesOut,
+    PendingInvitationOut,
+    PendingInvitationsOut,
+)
+from circlebook.domain.errors import InvalidInputError
+from circlebook.services import books, invitations
+from circlebook.services.books import BookSummary
+from circlebook.services.invitations import Invitee, Outcome
+
+router = APIRouter(prefix="/v1/books", tags=["books"])
+
+
+def book_out(summary: BookSummary) -> BookOut:
+    book, me = summary.book, summary.me
+    return BookOut(
+        id=book.id,
+        title=book.title,
+        role=me.role.value,
+        tags=sorted(me.tags),
+        entry_count=summary.visible_entries,
+        sync_token=summary.sync_token,
+        owner_id=book.owner_id,
+        created_at=book.created_at,
+        updated_at=book.updated_at,
+    )
+
+
+def outcome_out(outcome: Outcome) -> OutcomeOut:
+    return OutcomeOut(
+        input=outcome.input,
+        status=outcome.status.value,
+        phone=outcome.phone,
+        invitation_id=outcome.invitation_id,
+        reason=outcome.reason,
+        field=outcome.field,
+    )
+
+
+def invitees(request: Request, raw: Sequence[InviteeIn]) -> list[Invitee]:
+    limit: int = request.app.state.settings.max_invitees_per_request
+    if len(raw) > limit:
+        raise InvalidInputError(f"at most {limit} invitees per request", field="invitees")
+    return [Invitee(i.phone, i.name, i.tags) for i in raw]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_book(
+    body: BookCreate, request: Request, rt: RuntimeDep, account: AccountDep
+) -> BookCreated:
+    """Start a book: the caller is its owner and first entry; each invitee is asked to join."""
+    summary, outcomes = books.create_book(
+        rt,
+        account,
+        body.title,
+        invitees(request, body.invitees),
+        name=body.name,
+        region=body.region,
+    )
+    return BookCreated(
+        **book_out(summary).model_dump(), outcomes=[outcome_out(o) for o in outcomes]
+    )
+
+
+@router.get("")
+def list_books(rt: RuntimeDep, account: AccountDep) -> BooksOut:
+    return BooksOut(books=[book_out(s) for s in books.list_books(rt, account)])
+
+
+@router.get("/{book_id}")
+def get_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> BookOut:
+    return book_out(books.get_book(rt, account, book_id))
+
+
+@router.patch("/{book_id}")
+def rename_book(book_id: str, body: BookPatch, rt: RuntimeDep, account: AccountDep) -> BookOut:
+    return book_out(books.rename_book(rt, account, book_id, body.title))
+
+
+@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT)
+def dissolve_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> Response:
+    """Dissolve the book (owner): every entry, invitation and record of it goes."""
+    books.dissolve_book(rt, account, book_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{book_id}/invitations")
+def invite(
+    book_id: str, body: InvitationsCreate, request: Request, rt: RuntimeDep, account: AccountDep
+) -> OutcomesOut:
+    outcomes = invitations.invite(
+        rt, account, book_id, invitees(request, body.invitees), body.region
+    )
+    return OutcomesOut(outcomes=[outcome_out(o) for o in outcomes])
+
+
+@router.get("/{book_id}/invitations")
+def pending(book_id: str, rt: RuntimeDep, account: AccountDep) -> PendingInvitationsOut:
+    return PendingInvitationsOut(
+        invitations=[
+            PendingInvitationOut(
+                id=i.id,
+                phone=i.phone,
+                name=i.name,
+                tags=sorted(i.tags),
+                created_at=i.created_at,
+                expires_at=i.expires_at,
+            )
+            for i in invitations.pending_for_book(rt, account, book_id)
+        ]
+    )
+
+
+@router.delete("/{book_id}/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke(book_id: str, invitation_id: str, rt: RuntimeDep, account: AccountDep) -> Response:
+    invitations.revoke(rt, account, book_id, invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,167 @@
+"""The wire format: request bodies and documented responses of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Phone = Annotated[str, Field(min_length=1, max_length=40, examples=["+8613812345678"])]
+Region = Annotated[str, Field(min_length=2, max_length=2, examples=["CN"])]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Tag = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CodeRequest(Body):
+    phone: Phone
+    region: Region | None = None
+
+
+class CodeSent(BaseModel):
+    status: str = "sent"
+    expires_in: int
+
+
+class SessionRequest(Body):
+    phone: Phone
+    code: Annotated[str, Field(min_length=1, max_length=12)]
+    device: Name = "unnamed device"
+    region: Region | None = None
+    name: Name | None = None
+
+
+class AccountOut(BaseModel):
+    id: str
+    phone: str
+    name: str
+    created_at: str
+
+
+class SessionOut(BaseModel):
+    token: str
+    account: AccountOut
+
+
+class MePatch(Body):
+    name: Name
+
+
+class InviteeIn(Body):
+    phone: Phone
+    name: Name | None = None
+    tags: Annotated[list[Tag], Field(max_length=16)] = []
+
+
+class BookCreate(Body):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name | None = None
+    invitees: list[InviteeIn] = []
+    region: Region | None = None
+
+
+class InvitationsCreate(Body):
+    invitees: list[InviteeIn]
+    region: Region | None = None
+
+
+class BookPatch(Body):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class OutcomeOut(BaseModel):
+    input: str
+    status: str = Field(description="invited, already_member, already_invited or invalid")
+    phone: str | None = None
+    invitation_id: str | None = None
+    reason: str | None = None
+    field: str | None = None
+
+
+class BookOut(BaseModel):
+    id: str
+    title: str
+    role: str
+    tags: list[str]
+    entry_count: int
+    sync_token: str
+    owner_id: str
+    created_at: str
+    updated_at: str
+
+
+class BookCreated(BookOut):
+    outcomes: list[OutcomeOut]
+
+
+class OutcomesOut(BaseModel):
+    outcomes: list[OutcomeOut]
+
+
+class BooksOut(BaseModel):
+    books: list[BookOut]
+
+
+class PendingInvitationOut(BaseModel):
+    id: str
+    phone: str
+    name: str | None
+    tags: list[str]
+    created_at: str
+    expires_at: str
+
+
+class PendingInvitationsOut(BaseModel):
+    invitations: list[PendingInvitationOut]
+
+
+class Inviter(BaseModel):
+    phone: str
+    name: str
+
+
+class InboxInvitationOut(BaseModel):
+    id: str
+    book_id: str
+    book_title: str
+    invited_by: Inviter
+    name: str | None = Field(description="the name the owner has for you")
+    created_at: str
+    expires_at: str
+
+
+class InboxOut(BaseModel):
+    invitations: list[InboxInvitationOut]
+
+
+class AcceptIn(Body):
+    name: Name | None = None
+
+
+class AcceptedOut(BaseModel):
+    book_id: str
+    entry_id: str
+
+
+class EntryOut(BaseModel):
+    id: str
+    phone: str
+    name: str
+    tags: list[str]
+    role: str
+    created_at: str
+    updated_at: str
+
+
+class EntriesOut(BaseModel):
+    entries: list[EntryOut]
+    removed: list[str]
+    sync_token: str
+
+
+class EntryPatch(Body):
+    name: Name | None = None
+    tags: Annotated[list[Tag], Field(max_length=16)] | None = None

@@ -1,0 +1,1 @@
+"""The pure domain: phones, books, entries, invitations, visibility. Standard library only."""

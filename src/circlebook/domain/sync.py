@@ -1,0 +1,37 @@
+"""Delta sync: what changed in one member's view of a book since a version.
+
+A delta follows the member's view, not the table. An entry that changed and is
+visible now is sent whole; an entry that departed (was removed, or retagged away)
+is reported removed when this member could have seen it before and cannot now.
+A member whose own tags changed since the token cannot be answered from the log
+and must fetch in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from circlebook.domain.errors import StaleSyncTokenError
+from circlebook.domain.model import Departure, Role
+from circlebook.domain.visibility import Viewer, can_see
+
+
+def check_answerable(viewer: Viewer, since: int) -> None:
+    """Refuse a token from before the viewer's own tags last changed (or it joined)."""
+    if not viewer.is_owner and viewer.tags_version > since:
+        raise StaleSyncTokenError(
+            "your tags in this book changed since this sync token; fetch the book in full"
+        )
+
+
+def removed_ids(
+    viewer: Viewer, departures: Iterable[Departure], visible_now: set[str]
+) -> list[str]:
+    """Ids of departed entries this viewer may have held and no longer sees."""
+    gone: dict[str, None] = {}
+    for d in departures:
+        if d.entry_id in visible_now or d.entry_id in gone:
+            continue
+        if can_see(viewer, d.account_id, Role.MEMBER, d.old_tags):
+            gone[d.entry_id] = None
+    return list(gone)

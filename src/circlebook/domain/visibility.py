@@ -1,0 +1,46 @@
+"""Who sees whom in a book: the patent's tags, made into one rule.
+
+The owner sees every entry; every member sees the owner's entry and its own; a
+member sees another member's entry when they share a tag, or when neither has a tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from circlebook.domain.model import Entry, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A signed-in member looking at one book."""
+
+    account_id: str
+    entry_id: str
+    role: Role
+    tags: frozenset[str]
+    tags_version: int
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is Role.OWNER
+
+    @classmethod
+    def of(cls, entry: Entry) -> Viewer:
+        return cls(entry.account_id, entry.id, entry.role, entry.tags, entry.tags_version)
+
+
+def can_see(viewer: Viewer, account_id: str, role: Role | str, tags: frozenset[str]) -> bool:
+    """Whether `viewer` may see an entry of `account_id` with `role` and `tags`."""
+    if viewer.role is Role.OWNER or role == Role.OWNER or account_id == viewer.account_id:
+        return True
+    if not tags:
+        return not viewer.tags
+    return not viewer.tags.isdisjoint(tags)
+
+
+def shown_tags(viewer: Viewer, tags: frozenset[str]) -> frozenset[str]:
+    """The tags of an entry that `viewer` is told: a member never learns a tag it lacks."""
+    if viewer.role is Role.OWNER:
+        return tags
+    return tags & viewer.tags

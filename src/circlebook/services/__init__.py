@@ -1,0 +1,1 @@
+"""The use cases: one function per thing a person does with circlebook."""

@@ -1,0 +1,136 @@
+"""Signing in by proving a phone number with a one-time code sent by SMS."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from circlebook.domain.errors import (
+    InvalidCodeError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    RateLimitedError,
+)
+from circlebook.domain.model import Account
+from circlebook.domain.names import clean_name
+from circlebook.services.clock import parse_stamp, stamp
+from circlebook.services.ids import new_id
+from circlebook.services.phones import normalize_phone
+from circlebook.services.ports import Runtime
+
+_CODE = re.compile(r"^[0-9]{6}$")
+# Codes older than this are gone from the table whatever their state.
+_CODE_RETENTION = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    account: Account
+    created: bool
+
+
+def _keyed(secret: bytes, *parts: str) -> str:
+    return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a plain hash cannot be reversed by guessing.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_code(rt: Runtime, raw_phone: str, region: str | None = None) -> int:
+    """Send a 6-digit code to the phone; return how many seconds it stays valid."""
+    phone = normalize_phone(raw_phone, region or rt.policy.region)
+    policy = rt.policy
+    now = rt.clock.now()
+    phone_key = _keyed(rt.secret_key, "phone", phone)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with rt.uow(write=True) as uow:
+        uow.codes.purge_created_before(stamp(now - _CODE_RETENTION))
+        window_start = now - timedelta(seconds=policy.code_window_seconds)
+        recent = uow.codes.created_since(phone_key, stamp(window_start))
+        if len(recent) >= policy.codes_per_window:
+            frees_at = parse_stamp(recent[0]) + timedelta(seconds=policy.code_window_seconds)
+            wait = max(1, math.ceil((frees_at - now).total_seconds()))
+            raise RateLimitedError(
+                f"at most {policy.codes_per_window} codes per "
+                f"{policy.code_window_seconds // 60} minutes for one number",
+                retry_after=wait,
+            )
+        uow.codes.add(
+            phone_key,
+            _keyed(rt.secret_key, "code", phone_key, code),
+            stamp(now),
+            stamp(now + timedelta(seconds=policy.code_ttl_seconds)),
+        )
+        uow.commit()
+    minutes = policy.code_ttl_seconds // 60
+    rt.sms.send(phone, f"Your circlebook code is {code}. It expires in {minutes} minutes.")
+    return policy.code_ttl_seconds
+
+
+def sign_in(
+    rt: Runtime,
+    raw_phone: str,
+    code: str,
+    device: str,
+    *,
+    region: str | None = None,
+    name: str | None = None,
+) -> SignedIn:
+    """Trade a phone's one-time code for a bearer token, creating the account at first."""
+    phone = normalize_phone(raw_phone, region or rt.policy.region)
+    if not _CODE.match(code):
+        raise InvalidInputError("the code is 6 digits", field="code")
+    device = clean_name(device, field="device")
+    display = clean_name(name) if name is not None else None
+    now = rt.clock.now()
+    phone_key = _keyed(rt.secret_key, "phone", phone)
+    with rt.uow(write=True) as uow:
+        live = uow.codes.live(phone_key, stamp(now), rt.policy.code_max_attempts)
+        if live is None:
+            raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
+        code_id, expected = live
+        if not hmac.compare_digest(expected, _keyed(rt.secret_key, "code", phone_key, code)):
+            uow.codes.count_failure(code_id)
+            uow.commit()
+            raise InvalidCodeError("the code is wrong", field="code")
+        if not uow.codes.use(code_id):
+            raise InvalidCodeError("this code was already used", field="code")
+        account = uow.accounts.by_phone(phone)
+        created = account is None
+        if account is None:
+            account = Account(new_id("a"), phone, display or "", stamp(now))
+            uow.accounts.add(account)
+        token = secrets.token_urlsafe(32)
+        uow.sessions.add(token_hash(token), account.id, device, stamp(now))
+        uow.commit()
+    return SignedIn(token, account, created)
+
+
+def authenticate(rt: Runtime, token: str) -> Account:
+    with rt.uow() as uow:
+        account = uow.sessions.account(token_hash(token))
+    if account is None:
+        raise NotAuthenticatedError("sign in first: the token is missing, wrong or signed out")
+    return account
+
+
+def sign_out(rt: Runtime, token: str) -> None:
+    with rt.uow(write=True) as uow:
+        uow.sessions.remove(token_hash(token))
+        uow.commit()
+
+
+def rename_account(rt: Runtime, account: Account, raw_name: str) -> Account:
+    name = clean_name(raw_name)
+    with rt.uow(write=True) as uow:
+        uow.accounts.rename(account.id, name)
+        uow.commit()
+    return Account(account.id, account.phone, name, account.created_at)

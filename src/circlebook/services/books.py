@@ -1,0 +1,104 @@
+"""Books: create one with its first invitations, list, read, rename, dissolve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from circlebook.domain.model import Account, Book, Entry, Role
+from circlebook.domain.names import clean_name, clean_title
+from circlebook.domain.tags import split_tags
+from circlebook.domain.visibility import Viewer, can_see
+from circlebook.services import sync_tokens
+from circlebook.services.clock import stamp
+from circlebook.services.ids import new_book_id, new_id
+from circlebook.services.invitations import Invitee, Outcome, invite_into
+from circlebook.services.membership import display_name, owner_of, viewer_in
+from circlebook.services.ports import Runtime, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class BookSummary:
+    book: Book
+    me: Entry
+    visible_entries: int
+    sync_token: str
+
+
+def create_book(
+    rt: Runtime,
+    account: Account,
+    title: str,
+    invitees: Sequence[Invitee],
+    *,
+    name: str | None = None,
+    region: str | None = None,
+) -> tuple[BookSummary, list[Outcome]]:
+    """The caller becomes the owner and first entry; each invitee is asked to join."""
+    title = clean_title(title)
+    owner_name = clean_name(name) if name is not None else display_name(account)
+    now = rt.clock.now()
+    at = stamp(now)
+    book = Book(new_book_id(), title, account.id, 1, at, at)
+    me = Entry(
+        new_id("e"),
+        book.id,
+        account.id,
+        account.phone,
+        owner_name,
+        frozenset(),
+        Role.OWNER,
+        at,
+        at,
+        1,
+        1,
+    )
+    with rt.uow(write=True) as uow:
+        uow.books.add(book)
+        uow.entries.add(me)
+        outcomes = invite_into(
+            uow, book, account, invitees, region or rt.policy.region, now, rt.policy
+        )
+        uow.commit()
+    token = sync_tokens.issue(rt.secret_key, book.id, book.version)
+    return BookSummary(book, me, 1, token), outcomes
+
+
+def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:
+    viewer = Viewer.of(me)
+    count = sum(
+        1
+        for row in uow.entries.rows(book.id)
+        if can_see(viewer, row.account_id, row.role, split_tags(row.tags))
+    )
+    return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
+
+
+def list_books(rt: Runtime, account: Account) -> list[BookSummary]:
+    with rt.uow() as uow:
+        return [_summary(rt, uow, book, me) for book, me in uow.books.memberships(account.id)]
+
+
+def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
+    with rt.uow() as uow:
+        _, me = viewer_in(uow, book_id, account)
+        book = uow.books.get(book_id)
+        assert book is not None  # the caller's entry implies its book
+        return _summary(rt, uow, book, me)
+
+
+def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> BookSummary:
+    title = clean_title(title)
+    with rt.uow(write=True) as uow:
+        owner_of(uow, book_id, account)
+        uow.books.bump(book_id, stamp(rt.clock.now()), title=title)
+        uow.commit()
+    return get_book(rt, account, book_id)
+
+
+def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
+    """The owner ends the book: its entries, invitations and history all go."""
+    with rt.uow(write=True) as uow:
+        owner_of(uow, book_id, account)
+        uow.books.remove(book_id)
+        uow.commit()

@@ -1,0 +1,141 @@
+"""Entries: fetching a member's view (in full or as a delta), changing and removing entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from circlebook.domain.model import Account, Departure, Entry, Role
+from circlebook.domain.names import clean_name
+from circlebook.domain.sync import check_answerable, removed_ids
+from circlebook.domain.tags import normalize_tags, split_tags
+from circlebook.domain.visibility import Viewer, can_see
+from circlebook.services import sync_tokens
+from circlebook.services.clock import stamp
+from circlebook.services.membership import viewer_in
+from circlebook.services.ports import Runtime, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What one member may see of a book: rows `(id, account_id, phone, name, tags, role,
+    created_at, updated_at, ...)` with tags still as stored text, ids that left the view,
+    and the token to ask for the next delta with."""
+
+    viewer: Viewer
+    rows: list[Any]
+    removed: list[str]
+    sync_token: str
+
+
+def _visible(viewer: Viewer, rows: Iterable[Any], exclude_self: bool) -> list[Any]:
+    out = []
+    for row in rows:
+        if exclude_self and row.account_id == viewer.account_id:
+            continue
+        if can_see(viewer, row.account_id, row.role, split_tags(row.tags)):
+            out.append(row)
+    return out
+
+
+def fetch_entries(
+    rt: Runtime,
+    account: Account,
+    book_id: str,
+    *,
+    since: str | None = None,
+    exclude_self: bool = False,
+) -> View:
+    """The caller's view of a book, or only what changed in it since a sync token."""
+    with rt.uow() as uow:
+        viewer, _ = viewer_in(uow, book_id, account)
+        # The version is read before the rows: a change landing in between is then
+        # sent again next time, never skipped.
+        version = uow.books.version(book_id)
+        if version is None:  # pragma: no cover - dissolved between the two reads
+            raise NotFoundError("no such book")
+        removed: list[str] = []
+        if since is None:
+            rows = _visible(viewer, uow.entries.rows(book_id), exclude_self)
+        else:
+            base = sync_tokens.read(rt.secret_key, book_id, since, version)
+            check_answerable(viewer, base)
+            rows = _visible(viewer, uow.entries.rows(book_id, since=base), exclude_self)
+            departures = uow.departures.since(book_id, base)
+            if departures:
+                removed = removed_ids(viewer, departures, {row.id for row in rows})
+    return View(viewer, rows, removed, sync_tokens.issue(rt.secret_key, book_id, version))
+
+
+def _target(uow: UnitOfWork, viewer: Viewer, book_id: str, entry_id: str) -> Entry:
+    entry = uow.entries.get(book_id, entry_id)
+    if entry is None or not can_see(viewer, entry.account_id, entry.role, entry.tags):
+        raise NotFoundError("no such entry")
+    return entry
+
+
+def update_entry(
+    rt: Runtime,
+    account: Account,
+    book_id: str,
+    entry_id: str,
+    *,
+    name: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Entry:
+    """The owner renames or retags any entry; a member renames its own."""
+    new_name = clean_name(name) if name is not None else None
+    new_tags = normalize_tags(tags) if tags is not None else None
+    now = stamp(rt.clock.now())
+    with rt.uow(write=True) as uow:
+        viewer, _ = viewer_in(uow, book_id, account)
+        target = _target(uow, viewer, book_id, entry_id)
+        if not viewer.is_owner and target.account_id != account.id:
+            raise ForbiddenError("only the owner changes another member's entry")
+        if new_tags is not None and not viewer.is_owner:
+            raise ForbiddenError("only the owner changes tags", field="tags")
+        if new_tags is not None and target.role is Role.OWNER and new_tags:
+            raise InvalidInputError("the owner's entry has no tags: everyone sees it", field="tags")
+        version = uow.books.bump(book_id, now)
+        values: dict[str, Any] = {"updated_at": now, "version": version}
+        if new_name is not None:
+            values["name"] = new_name
+        if new_tags is not None and new_tags != target.tags:
+            values["tags"] = new_tags
+            values["tags_version"] = version
+            uow.departures.add(
+                book_id, Departure(target.id, target.account_id, target.tags, version)
+            )
+        uow.entries.update(target.id, values)
+        uow.commit()
+    return Entry(
+        target.id,
+        book_id,
+        target.account_id,
+        target.phone,
+        values.get("name", target.name),
+        values.get("tags", target.tags),
+        target.role,
+        target.created_at,
+        now,
+        version,
+        values.get("tags_version", target.tags_version),
+    )
+
+
+def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> None:
+    """The owner removes a member; a member removing its own entry leaves the book."""
+    now = stamp(rt.clock.now())
+    with rt.uow(write=True) as uow:
+        viewer, _ = viewer_in(uow, book_id, account)
+        target = _target(uow, viewer, book_id, entry_id)
+        if target.role is Role.OWNER:
+            raise ConflictError("the owner's entry goes only when the book is dissolved")
+        if not viewer.is_owner and target.account_id != account.id:
+            raise ForbiddenError("only the owner removes another member")
+        version = uow.books.bump(book_id, now)
+        uow.entries.remove(target.id)
+        uow.departures.add(book_id, Departure(target.id, target.account_id, target.tags, version))
+        uow.commit()

@@ -1,0 +1,28 @@
+"""Finding the caller's place in a book: the one access check every book use case starts with."""
+
+from __future__ import annotations
+
+from circlebook.domain.errors import ForbiddenError, NotFoundError
+from circlebook.domain.model import Account, Entry
+from circlebook.domain.visibility import Viewer
+from circlebook.services.ports import UnitOfWork
+
+
+def viewer_in(uow: UnitOfWork, book_id: str, account: Account) -> tuple[Viewer, Entry]:
+    """The caller as a viewer of the book; a non-member learns nothing, not even that it exists."""
+    entry = uow.entries.of_account(book_id, account.id)
+    if entry is None:
+        raise NotFoundError("no such book")
+    return Viewer.of(entry), entry
+
+
+def owner_of(uow: UnitOfWork, book_id: str, account: Account) -> Viewer:
+    viewer, _ = viewer_in(uow, book_id, account)
+    if not viewer.is_owner:
+        raise ForbiddenError("only the book's owner may do this")
+    return viewer
+
+
+def display_name(account: Account) -> str:
+    """The name an account goes by where it gave none: its number."""
+    return account.name or account.phone

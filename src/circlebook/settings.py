@@ -1,0 +1,127 @@
+"""Settings: read once at start-up from CIRCLEBOOK_* variables, validated, then frozen."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import phonenumbers
+from platformdirs import user_data_path
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class SettingsError(Exception):
+    """Settings that cannot be run with; the message says which and why."""
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{user_data_path('circlebook') / 'circlebook.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIRCLEBOOK_", frozen=True, extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    sms: str = "console"
+    secret_key: SecretStr | None = None
+    region: str = "CN"
+    invites_per_day: PositiveInt = 500
+    invitation_ttl_days: PositiveInt = 30
+    max_invitees_per_request: PositiveInt = 1000
+    max_body_bytes: PositiveInt = 1024 * 1024
+    code_ttl_seconds: PositiveInt = 600
+    code_max_attempts: PositiveInt = 5
+    codes_per_window: PositiveInt = 3
+    code_window_seconds: PositiveInt = 900
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region code phonenumbers knows, such as CN or US")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(f"{value!r} is not a database URL") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("use a sqlite:///PATH or postgresql:// URL")
+        return value
+
+    @field_validator("sms")
+    @classmethod
+    def _known_sms(cls, value: str) -> str:
+        if value == "console" or value.startswith(("file:", "http://", "https://")):
+            if value == "file:":
+                raise ValueError("file: needs a path, as in file:/var/lib/circlebook/outbox.jsonl")
+            return value
+        raise ValueError("use console, file:PATH or an http(s):// gateway URL")
+
+    @model_validator(mode="after")
+    def _secret_for_shared_databases(self) -> Settings:
+        key = self.secret_key.get_secret_value() if self.secret_key else None
+        if key is not None and len(key) < 32:
+            raise ValueError("CIRCLEBOOK_SECRET_KEY must be at least 32 characters")
+        if key is None and not self.is_sqlite:
+            # Several instances share one PostgreSQL: each generating its own key
+            # would make every token valid on one instance only.
+            raise ValueError("set CIRCLEBOOK_SECRET_KEY (32+ characters) when using PostgreSQL")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        return Path(database) if database and database != ":memory:" else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides); raise SettingsError with a clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CIRCLEBOOK_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(problems) from None
+
+
+def secret_key_bytes(settings: Settings) -> bytes:
+    """The key that signs tokens; in development, generated once and kept beside the database."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.sqlite_path
+    if path is None:
+        # An in-memory database lives only as long as the process, so may its key.
+        return secrets.token_bytes(32)
+    key_file = path.parent / (path.name + ".secret")
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; read theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip().encode()

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy schema, repositories, unit of work and Alembic migrations."""

@@ -1,0 +1,461 @@
+"""Repositories: the storage side of the ports in `circlebook.services.ports`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from circlebook.domain.model import Account, Book, Departure, Entry, Invitation, Role
+from circlebook.domain.tags import join_tags, split_tags
+from circlebook.storage.schema import (
+    accounts,
+    auth_codes,
+    books,
+    departures,
+    entries,
+    invitations,
+    invite_quota,
+    sessions,
+)
+
+ENTRY_ROW = (
+    entries.c.id,
+    entries.c.account_id,
+    accounts.c.phone,
+    entries.c.name,
+    entries.c.tags,
+    entries.c.role,
+    entries.c.created_at,
+    entries.c.updated_at,
+    entries.c.version,
+    entries.c.tags_version,
+)
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(row.id, row.phone, row.name, row.created_at)
+
+
+def _book(row: Row[Any]) -> Book:
+    return Book(row.id, row.title, row.owner_id, row.version, row.created_at, row.updated_at)
+
+
+def _entry(row: Any, book_id: str) -> Entry:
+    return Entry(
+        id=row.id,
+        book_id=book_id,
+        account_id=row.account_id,
+        phone=row.phone,
+        name=row.name,
+        tags=split_tags(row.tags),
+        role=Role(row.role),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        tags_version=row.tags_version,
+    )
+
+
+def _invitation(row: Row[Any]) -> Invitation:
+    return Invitation(
+        row.id,
+        row.book_id,
+        row.phone,
+        row.name,
+        split_tags(row.tags),
+        row.invited_by,
+        row.created_at,
+        row.expires_at,
+    )
+
+
+class SqlAccounts:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, account_id: str) -> Account | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        return _account(row) if row else None
+
+    def by_phone(self, phone: str) -> Account | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.phone == phone)).first()
+        return _account(row) if row else None
+
+    def add(self, account: Account) -> None:
+        self.conn.execute(
+            insert(accounts).values(
+                id=account.id,
+                phone=account.phone,
+                name=account.name,
+                created_at=account.created_at,
+            )
+        )
+
+    def rename(self, account_id: str, name: str) -> None:
+        self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(name=name))
+
+
+class SqlCodes:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def created_since(self, phone_hash: str, since: str) -> list[str]:
+        """Creation times of the codes sent to this phone since `since`, oldest first."""
+        rows = self.conn.execute(
+            select(auth_codes.c.created_at)
+            .where(auth_codes.c.phone_hash == phone_hash, auth_codes.c.created_at >= since)
+            .order_by(auth_codes.c.created_at)
+        )
+        return [r.created_at for r in rows]
+
+    def add(self, phone_hash: str, code_hash: str, created_at: str, expires_at: str) -> None:
+        self.conn.execute(
+            insert(auth_codes).values(
+                phone_hash=phone_hash,
+                code_hash=code_hash,
+                created_at=created_at,
+                expires_at=expires_at,
+                attempts=0,
+                used=False,
+            )
+        )
+
+    def live(self, phone_hash: str, now: str, max_attempts: int) -> tuple[int, str] | None:
+        """The newest code for this phone that is unused, unexpired and not locked out."""
+        row = self.conn.execute(
+            select(auth_codes.c.id, auth_codes.c.code_hash)
+            .where(
+                auth_codes.c.phone_hash == phone_hash,
+                auth_codes.c.used.is_(False),
+                auth_codes.c.expires_at > now,
+                auth_codes.c.attempts < max_attempts,
+            )
+            .order_by(auth_codes.c.id.desc())
+            .limit(1)
+        ).first()
+        return (row.id, row.code_hash) if row else None
+
+    def count_failure(self, code_id: int) -> None:
+        self.conn.execute(
+            update(auth_codes)
+            .where(auth_codes.c.id == code_id)
+            .values(attempts=auth_codes.c.attempts + 1)
+        )
+
+    def use(self, code_id: int) -> bool:
+        """Mark a code used; False when another request used it first."""
+        result = self.conn.execute(
+            update(auth_codes)
+            .where(auth_codes.c.id == code_id, auth_codes.c.used.is_(False))
+            .values(used=True)
+        )
+        return result.rowcount == 1
+
+    def purge_created_before(self, cutoff: str) -> None:
+        self.conn.execute(delete(auth_codes).where(auth_codes.c.created_at < cutoff))
+
+
+class SqlSessions:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, token_hash: str, account_id: str, device: str, created_at: str) -> None:
+        self.conn.execute(
+            insert(sessions).values(
+                token_hash=token_hash, account_id=account_id, device=device, created_at=created_at
+            )
+        )
+
+    def account(self, token_hash: str) -> Account | None:
+        row = self.conn.execute(
+            select(accounts)
+            .join(sessions, sessions.c.account_id == accounts.c.id)
+            .where(sessions.c.token_hash == token_hash)
+        ).first()
+        return _account(row) if row else None
+
+    def remove(self, token_hash: str) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+
+class SqlBooks:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, book: Book) -> None:
+        self.conn.execute(
+            insert(books).values(
+                id=book.id,
+                title=book.title,
+                owner_id=book.owner_id,
+                version=book.version,
+                created_at=book.created_at,
+                updated_at=book.updated_at,
+            )
+        )
+
+    def get(self, book_id: str) -> Book | None:
+        row = self.conn.execute(select(books).where(books.c.id == book_id)).first()
+        return _book(row) if row else None
+
+    def version(self, book_id: str) -> int | None:
+        return self.conn.execute(
+            select(books.c.version).where(books.c.id == book_id)
+        ).scalar_one_or_none()
+
+    def bump(self, book_id: str, now: str, title: str | None = None) -> int:
+        """Advance the book's version (locking its row) and return the new one."""
+        values: dict[str, Any] = {"version": books.c.version + 1, "updated_at": now}
+        if title is not None:
+            values["title"] = title
+        return int(
+            self.conn.execute(
+                update(books)
+                .where(books.c.id == book_id)
+                .values(**values)
+                .returning(books.c.version)
+            ).scalar_one()
+        )
+
+    def remove(self, book_id: str) -> None:
+        # Children first: SQLite enforces ON DELETE CASCADE only with foreign keys
+        # on, and being explicit keeps "all its data goes" true on any connection.
+        for table in (entries, departures, invitations):
+            self.conn.execute(delete(table).where(table.c.book_id == book_id))
+        self.conn.execute(delete(books).where(books.c.id == book_id))
+
+    def memberships(self, account_id: str) -> list[tuple[Book, Entry]]:
+        rows = self.conn.execute(
+            select(books, *ENTRY_ROW)
+            .join(entries, entries.c.book_id == books.c.id)
+            .join(accounts, accounts.c.id == entries.c.account_id)
+            .where(entries.c.account_id == account_id)
+            .order_by(books.c.created_at, books.c.id)
+        ).all()
+        out = []
+        for r in rows:
+            m = r._mapping
+            book = Book(
+                m[books.c.id],
+                m[books.c.title],
+                m[books.c.owner_id],
+                m[books.c.version],
+                m[books.c.created_at],
+                m[books.c.updated_at],
+            )
+            entry = Entry(
+                id=m[entries.c.id],
+                book_id=book.id,
+                account_id=m[entries.c.account_id],
+                phone=m[accounts.c.phone],
+                name=m[entries.c.name],
+                tags=split_tags(m[entries.c.tags]),
+                role=Role(m[entries.c.role]),
+                created_at=m[entries.c.created_at],
+                updated_at=m[entries.c.updated_at],
+                version=m[entries.c.version],
+                tags_version=m[entries.c.tags_version],
+            )
+            out.append((book, entry))
+        return out
+
+
+class SqlEntries:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, entry: Entry, invitation_id: str | None = None) -> None:
+        self.conn.execute(
+            insert(entries).values(
+                id=entry.id,
+                book_id=entry.book_id,
+                account_id=entry.account_id,
+                name=entry.name,
+                tags=join_tags(entry.tags),
+                role=entry.role.value,
+                invitation_id=invitation_id,
+                created_at=entry.created_at,
+                updated_at=entry.updated_at,
+                version=entry.version,
+                tags_version=entry.tags_version,
+            )
+        )
+
+    def _one(self, *where: Any) -> Entry | None:
+        row = self.conn.execute(
+            select(entries.c.book_id, *ENTRY_ROW)
+            .join(accounts, accounts.c.id == entries.c.account_id)
+            .where(*where)
+        ).first()
+        return _entry(row, row.book_id) if row else None
+
+    def get(self, book_id: str, entry_id: str) -> Entry | None:
+        return self._one(entries.c.book_id == book_id, entries.c.id == entry_id)
+
+    def of_account(self, book_id: str, account_id: str) -> Entry | None:
+        return self._one(entries.c.book_id == book_id, entries.c.account_id == account_id)
+
+    def by_invitation(self, invitation_id: str) -> Entry | None:
+        return self._one(entries.c.invitation_id == invitation_id)
+
+    def phones(self, book_id: str) -> set[str]:
+        rows = self.conn.execute(
+            select(accounts.c.phone)
+            .join(entries, entries.c.account_id == accounts.c.id)
+            .where(entries.c.book_id == book_id)
+        )
+        return {r.phone for r in rows}
+
+    def rows(self, book_id: str, since: int | None = None) -> Sequence[Any]:
+        """Raw entry rows of a book (all, or changed after `since`), for the hot read path."""
+        where = [entries.c.book_id == book_id]
+        if since is not None:
+            where.append(entries.c.version > since)
+        return self.conn.execute(
+            select(*ENTRY_ROW)
+            .join(accounts, accounts.c.id == entries.c.account_id)
+            .where(and_(*where))
+            .order_by(entries.c.created_at, entries.c.id)
+        ).all()
+
+    def update(self, entry_id: str, values: dict[str, Any]) -> None:
+        if "tags" in values:
+            values = {**values, "tags": join_tags(values["tags"])}
+        self.conn.execute(update(entries).where(entries.c.id == entry_id).values(**values))
+
+    def remove(self, entry_id: str) -> None:
+        self.conn.execute(delete(entries).where(entries.c.id == entry_id))
+
+
+class SqlDepartures:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, book_id: str, departure: Departure) -> None:
+        self.conn.execute(
+            insert(departures).values(
+                book_id=book_id,
+                entry_id=departure.entry_id,
+                account_id=departure.account_id,
+                old_tags=join_tags(departure.old_tags),
+                version=departure.version,
+            )
+        )
+
+    def since(self, book_id: str, version: int) -> list[Departure]:
+        rows = self.conn.execute(
+            select(departures)
+            .where(departures.c.book_id == book_id, departures.c.version > version)
+            .order_by(departures.c.version)
+        )
+        return [
+            Departure(r.entry_id, r.account_id, split_tags(r.old_tags), r.version) for r in rows
+        ]
+
+
+class SqlInvitations:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, invitation: Invitation) -> None:
+        self.conn.execute(
+            insert(invitations).values(
+                id=invitation.id,
+                book_id=invitation.book_id,
+                phone=invitation.phone,
+                name=invitation.name,
+                tags=join_tags(invitation.tags),
+                invited_by=invitation.invited_by,
+                created_at=invitation.created_at,
+                expires_at=invitation.expires_at,
+            )
+        )
+
+    def get(self, invitation_id: str) -> Invitation | None:
+        row = self.conn.execute(
+            select(invitations).where(invitations.c.id == invitation_id)
+        ).first()
+        return _invitation(row) if row else None
+
+    def pending_for_book(self, book_id: str, now: str) -> list[Invitation]:
+        rows = self.conn.execute(
+            select(invitations)
+            .where(invitations.c.book_id == book_id, invitations.c.expires_at > now)
+            .order_by(invitations.c.created_at, invitations.c.id)
+        )
+        return [_invitation(r) for r in rows]
+
+    def pending_for_phone(self, phone: str, now: str) -> list[Invitation]:
+        rows = self.conn.execute(
+            select(invitations)
+            .where(invitations.c.phone == phone, invitations.c.expires_at > now)
+            .order_by(invitations.c.created_at, invitations.c.id)
+        )
+        return [_invitation(r) for r in rows]
+
+    def phones(self, book_id: str, now: str) -> set[str]:
+        rows = self.conn.execute(
+            select(invitations.c.phone).where(
+                invitations.c.book_id == book_id, invitations.c.expires_at > now
+            )
+        )
+        return {r.phone for r in rows}
+
+    def take(self, invitation_id: str, phone: str, now: str) -> Invitation | None:
+        """Delete and return a live invitation to `phone`; None if it is not there (any more)."""
+        row = self.conn.execute(
+            delete(invitations)
+            .where(
+                invitations.c.id == invitation_id,
+                invitations.c.phone == phone,
+                invitations.c.expires_at > now,
+            )
+            .returning(*invitations.c)
+        ).first()
+        return _invitation(row) if row else None
+
+    def remove(self, book_id: str, invitation_id: str) -> bool:
+        result = self.conn.execute(
+            delete(invitations).where(
+                invitations.c.book_id == book_id, invitations.c.id == invitation_id
+            )
+        )
+        return result.rowcount == 1
+
+    def purge_expired(self, now: str) -> int:
+        """Delete expired invitations: they hold phones and names nobody agreed to share."""
+        return self.conn.execute(
+            delete(invitations).where(invitations.c.expires_at <= now)
+        ).rowcount
+
+
+class SqlInviteQuota:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def used(self, account_id: str, day: str) -> int:
+        value = self.conn.execute(
+            select(func.coalesce(func.sum(invite_quota.c.count), 0)).where(
+                invite_quota.c.account_id == account_id, invite_quota.c.day == day
+            )
+        ).scalar_one()
+        return int(value)
+
+    def spend(self, account_id: str, day: str, count: int) -> None:
+        updated = self.conn.execute(
+            update(invite_quota)
+            .where(invite_quota.c.account_id == account_id, invite_quota.c.day == day)
+            .values(count=invite_quota.c.count + count)
+        ).rowcount
+        if not updated:
+            self.conn.execute(
+                insert(invite_quota).values(account_id=account_id, day=day, count=count)
+            )
+        self.conn.execute(
+            delete(invite_quota).where(
+                invite_quota.c.account_id == account_id, invite_quota.c.day < day
+            )
+        )
