@@ -95,7 +95,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")}
+            {"field": "body", "message": "the body is not valid JSON"}
+            if err.get("type") == "json_invalid"
+            else {"field": _field(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")}
             for err in exc.errors()
         ]
         first = problems[0] if problems else {"field": "body", "message": "invalid"}
