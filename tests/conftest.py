@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from circlebook.app import create_app
-from circlebook.settings import Settings, load_settings
+from circlebook.settings import load_settings
 from circlebook.sms import FileOutboxSender
 from circlebook.storage import migrate
 from circlebook.storage.database import make_engine
@@ -116,17 +117,25 @@ def outbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return load_settings(database_url=database_url, secret_key=SECRET, region="CN")
+def make_client(
+    database_url: str, engine: Engine, clock: FakeClock, outbox: Path
+) -> Iterator[Callable[..., TestClient]]:
+    """make_client(**settings) builds the app with those settings over the test database."""
+    with ExitStack() as stack:
+
+        def _make(**overrides: Any) -> TestClient:
+            settings = load_settings(
+                database_url=database_url, secret_key=SECRET, region="CN", **overrides
+            )
+            app = create_app(settings, engine=engine, clock=clock, sms=FileOutboxSender(outbox))
+            return stack.enter_context(TestClient(app, raise_server_exceptions=False))
+
+        yield _make
 
 
 @pytest.fixture
-def client(
-    settings: Settings, engine: Engine, clock: FakeClock, outbox: Path
-) -> Iterator[TestClient]:
-    app = create_app(settings, engine=engine, clock=clock, sms=FileOutboxSender(outbox))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
 
 
 def last_code(outbox: Path, phone: str) -> str:

@@ -14,6 +14,7 @@ from circlebook.domain.tags import normalize_tags, split_tags
 from circlebook.domain.visibility import Viewer, can_see
 from circlebook.services import sync_tokens
 from circlebook.services.clock import stamp
+from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import viewer_in
 from circlebook.services.ports import Runtime, UnitOfWork
 
@@ -70,7 +71,7 @@ def fetch_entries(
 
 
 def _target(uow: UnitOfWork, viewer: Viewer, book_id: str, entry_id: str) -> Entry:
-    entry = uow.entries.get(book_id, entry_id)
+    entry = uow.entries.get(book_id, entry_id) if is_wellformed(entry_id) else None
     if entry is None or not can_see(viewer, entry.account_id, entry.role, entry.tags):
         raise NotFoundError("no such entry")
     return entry

@@ -17,7 +17,7 @@ from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
 from circlebook.services.clock import stamp
-from circlebook.services.ids import new_id
+from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import Policy, Runtime, UnitOfWork
@@ -145,7 +145,7 @@ def pending_for_book(rt: Runtime, account: Account, book_id: str) -> list[Invita
 def revoke(rt: Runtime, account: Account, book_id: str, invitation_id: str) -> None:
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
-        if not uow.invitations.remove(book_id, invitation_id):
+        if not is_wellformed(invitation_id) or not uow.invitations.remove(book_id, invitation_id):
             raise NotFoundError("no such pending invitation")
         uow.commit()
 
@@ -166,6 +166,8 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
     """Join the book: exactly one entry, however often or concurrently this is called."""
     chosen = clean_name(name) if name is not None else None
     now = rt.clock.now()
+    if not is_wellformed(invitation_id):
+        raise NotFoundError("no such invitation: it was answered, revoked or has expired")
     with rt.uow(write=True) as uow:
         invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
         if invitation is None:
@@ -199,6 +201,9 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
 def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
     """Say no: the invitation, with the phone and name it held, is deleted outright."""
     with rt.uow(write=True) as uow:
-        if uow.invitations.take(invitation_id, account.phone, stamp(rt.clock.now())) is None:
+        if (
+            not is_wellformed(invitation_id)
+            or uow.invitations.take(invitation_id, account.phone, stamp(rt.clock.now())) is None
+        ):
             raise NotFoundError("no such invitation: it was answered, revoked or has expired")
         uow.commit()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from circlebook.domain.errors import ForbiddenError, NotFoundError
 from circlebook.domain.model import Account, Entry
 from circlebook.domain.visibility import Viewer
+from circlebook.services.ids import is_wellformed
 from circlebook.services.ports import UnitOfWork
 
 
 def viewer_in(uow: UnitOfWork, book_id: str, account: Account) -> tuple[Viewer, Entry]:
     """The caller as a viewer of the book; a non-member learns nothing, not even that it exists."""
-    entry = uow.entries.of_account(book_id, account.id)
+    entry = uow.entries.of_account(book_id, account.id) if is_wellformed(book_id) else None
     if entry is None:
         raise NotFoundError("no such book")
     return Viewer.of(entry), entry

@@ -106,7 +106,7 @@ class SqlCodes:
         """Creation times of the codes sent to this phone since `since`, oldest first."""
         rows = self.conn.execute(
             select(auth_codes.c.created_at)
-            .where(auth_codes.c.phone_hash == phone_hash, auth_codes.c.created_at >= since)
+            .where(auth_codes.c.phone_hash == phone_hash, auth_codes.c.created_at > since)
             .order_by(auth_codes.c.created_at)
         )
         return [r.created_at for r in rows]
@@ -384,7 +384,7 @@ class SqlInvitations:
         rows = self.conn.execute(
             select(invitations)
             .where(invitations.c.book_id == book_id, invitations.c.expires_at > now)
-            .order_by(invitations.c.created_at, invitations.c.id)
+            .order_by(invitations.c.created_at, invitations.c.phone)
         )
         return [_invitation(r) for r in rows]
 
