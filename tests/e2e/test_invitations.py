@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import vobject
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -154,3 +155,26 @@ def test_owner_beyond_the_daily_invitation_quota_gets_429(
     assert owner.post(url, json={"invitees": [{"phone": "+8613800138205"}]}).status_code == 429
     clock.advance(days=1)
     assert owner.post(url, json={"invitees": [{"phone": "+8613800138205"}]}).status_code == 200
+
+
+def test_numbers_without_country_code_are_read_in_the_callers_region(people: Any) -> None:
+    american = people("+14155552671", "Sam")
+    book = new_book(american, {"phone": "(415) 555-2672"}, {"phone": "13800138202"})
+    assert [o["phone"] for o in book["outcomes"]] == ["+14155552672", None]
+    url = f"/v1/books/{book['id']}/invitations"
+    asked = american.post(url, json={"invitees": [{"phone": "13800138202"}], "region": "CN"})
+    assert asked.json()["outcomes"][0]["phone"] == A
+
+
+def test_export_is_vcard_3_with_the_visible_entries(people: Any) -> None:
+    owner, a = people(OWNER, "李雷"), people(A, "A")
+    book = new_book(owner, {"phone": A, "name": "韩梅梅"})
+    a.accept(book["id"])
+    response = a.get(f"/v1/books/{book['id']}/export.vcf")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/vcard")
+    cards = list(vobject.readComponents(response.text))
+    assert {(c.fn.value, c.tel.value, c.version.value) for c in cards} == {
+        ("李雷", OWNER, "3.0"),
+        ("韩梅梅", A, "3.0"),
+    }

@@ -12,7 +12,7 @@ from circlebook.domain.visibility import Viewer, can_see
 from circlebook.services import sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import new_book_id, new_id
-from circlebook.services.invitations import Invitee, Outcome, invite_into
+from circlebook.services.invitations import Invitee, Outcome, invite_into, reading_region
 from circlebook.services.membership import display_name, owner_of, viewer_in
 from circlebook.services.ports import Runtime, UnitOfWork
 
@@ -57,7 +57,7 @@ def create_book(
         uow.books.add(book)
         uow.entries.add(me)
         outcomes = invite_into(
-            uow, book, account, invitees, region or rt.policy.region, now, rt.policy
+            uow, book, account, invitees, reading_region(rt, account, region), now, rt.policy
         )
         uow.commit()
     token = sync_tokens.issue(rt.secret_key, book.id, book.version)

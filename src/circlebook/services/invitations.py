@@ -19,7 +19,7 @@ from circlebook.domain.tags import normalize_tags
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
-from circlebook.services.phones import normalize_phone
+from circlebook.services.phones import normalize_phone, region_of
 from circlebook.services.ports import Policy, Runtime, UnitOfWork
 
 
@@ -54,6 +54,11 @@ class InboxItem:
     invitation: Invitation
     book: Book
     owner: Entry
+
+
+def reading_region(rt: Runtime, account: Account, region: str | None) -> str:
+    """Where to read numbers typed without a country code: as asked, else the caller's own."""
+    return region or region_of(account.phone) or rt.policy.region
 
 
 def invite_into(
@@ -130,7 +135,7 @@ def invite(
         if book is None:  # pragma: no cover - the owner's entry implies the book
             raise NotFoundError("no such book")
         outcomes = invite_into(
-            uow, book, account, invitees, region or rt.policy.region, now, rt.policy
+            uow, book, account, invitees, reading_region(rt, account, region), now, rt.policy
         )
         uow.commit()
     return outcomes

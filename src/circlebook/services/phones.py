@@ -26,3 +26,12 @@ def normalize_phone(raw: str, region: str, *, field: str = "phone") -> str:
 def is_known_region(region: str) -> bool:
     """Whether `region` is an ISO 3166 code that phonenumbers has metadata for."""
     return region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def region_of(phone: str) -> str | None:
+    """The region an E.164 number belongs to, to read the numbers its owner types."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region != "ZZ" else None
