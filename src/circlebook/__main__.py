@@ -1,4 +1,4 @@
-"""The command line: `circlebook serve`, `circlebook migrate`."""
+"""The command line: the server's `serve` and `migrate`, beside the terminal's commands."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import uvicorn
 from rich.console import Console
 
 from circlebook.app import create_app
+from circlebook.client.cli import app as cli
+from circlebook.client.cli import run
 from circlebook.settings import Settings, SettingsError, load_settings
 from circlebook.storage import migrate as migrations
 from circlebook.storage.database import make_engine
 
-cli = typer.Typer(help="circlebook: a shared address book built by consent.", no_args_is_help=True)
 err = Console(stderr=True)
 
 
@@ -69,7 +70,7 @@ def serve(
 
 def main() -> None:
     try:
-        cli()
+        run()
     except KeyboardInterrupt:
         sys.exit(130)
 

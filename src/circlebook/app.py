@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from circlebook import __version__
 from circlebook.api import problems
 from circlebook.api.limits import BodyLimit
-from circlebook.api.routes import auth, books, entries, invitations
+from circlebook.api.routes import auth, books, entries, health, invitations
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import ConsoleSender, FileOutboxSender, GatewaySender
@@ -63,7 +63,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.engine = engine
     problems.install(app)
-    for module in (auth, books, invitations, entries):
+    for module in (health, auth, books, invitations, entries):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -1,0 +1,60 @@
+"""The circlebook SDK: typed clients for the JSON API, and a local copy kept by delta sync.
+
+It imports nothing from the server side, so it can be used wherever httpx runs.
+"""
+
+from circlebook.client.errors import (
+    ApiError,
+    AuthenticationError,
+    ClientError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    ResyncRequiredError,
+    TransportError,
+)
+from circlebook.client.models import (
+    Accepted,
+    Account,
+    Book,
+    CreatedBook,
+    EntriesPage,
+    Entry,
+    Invitation,
+    Invitee,
+    Outcome,
+    PendingInvitation,
+    Session,
+)
+from circlebook.client.sdk import AsyncClient, Client
+from circlebook.client.sync import LocalBook, SyncReport
+
+__all__ = [
+    "Accepted",
+    "Account",
+    "ApiError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Book",
+    "Client",
+    "ClientError",
+    "ConflictError",
+    "CreatedBook",
+    "EntriesPage",
+    "Entry",
+    "ForbiddenError",
+    "InvalidInputError",
+    "Invitation",
+    "Invitee",
+    "LocalBook",
+    "NotFoundError",
+    "Outcome",
+    "PendingInvitation",
+    "RateLimitedError",
+    "ResyncRequiredError",
+    "Session",
+    "SyncReport",
+    "TransportError",
+]

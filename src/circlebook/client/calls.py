@@ -1,0 +1,188 @@
+"""Each API operation as a plain description (method, path, body, how to read the answer).
+
+Both the blocking and the asyncio client send these, so every operation is
+written once and the two clients cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from circlebook.client.models import (
+    Accepted,
+    Account,
+    Book,
+    CreatedBook,
+    EntriesPage,
+    Entry,
+    Invitation,
+    Invitee,
+    Outcome,
+    PendingInvitation,
+    Session,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    read: Callable[[Any], T]
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    raw: bool = False  # read gets the response text instead of parsed JSON
+
+
+def _seg(value: str) -> str:
+    """An id as one path segment: a slash or dot-dot in it cannot reach another route."""
+    return quote(value, safe="")
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+def _invitees(invitees: Sequence[Invitee]) -> list[dict[str, Any]]:
+    return [i.to_json() for i in invitees]
+
+
+def _with_region(body: dict[str, Any], region: str | None) -> dict[str, Any]:
+    return {**body, "region": region} if region else body
+
+
+def health() -> Call[str]:
+    return Call("GET", "/v1/health", lambda d: str(d["status"]))
+
+
+def request_code(phone: str, region: str | None) -> Call[int]:
+    body = _with_region({"phone": phone}, region)
+    return Call("POST", "/v1/auth/codes", lambda d: int(d["expires_in"]), body)
+
+
+def sign_in(
+    phone: str, code: str, device: str, name: str | None, region: str | None
+) -> Call[Session]:
+    body: dict[str, Any] = _with_region({"phone": phone, "code": code, "device": device}, region)
+    if name:
+        body["name"] = name
+    return Call(
+        "POST",
+        "/v1/auth/sessions",
+        lambda d: Session(d["token"], Account.from_json(d["account"])),
+        body,
+    )
+
+
+def sign_out() -> Call[None]:
+    return Call("DELETE", "/v1/auth/sessions/current", _none)
+
+
+def me() -> Call[Account]:
+    return Call("GET", "/v1/me", Account.from_json)
+
+
+def rename_me(name: str) -> Call[Account]:
+    return Call("PATCH", "/v1/me", Account.from_json, {"name": name})
+
+
+def create_book(
+    title: str, invitees: Sequence[Invitee], name: str | None, region: str | None
+) -> Call[CreatedBook]:
+    body: dict[str, Any] = _with_region({"title": title, "invitees": _invitees(invitees)}, region)
+    if name:
+        body["name"] = name
+    return Call(
+        "POST",
+        "/v1/books",
+        lambda d: CreatedBook(Book.from_json(d), [Outcome.from_json(o) for o in d["outcomes"]]),
+        body,
+    )
+
+
+def books() -> Call[list[Book]]:
+    return Call("GET", "/v1/books", lambda d: [Book.from_json(b) for b in d["books"]])
+
+
+def book(book_id: str) -> Call[Book]:
+    return Call("GET", f"/v1/books/{_seg(book_id)}", Book.from_json)
+
+
+def rename_book(book_id: str, title: str) -> Call[Book]:
+    return Call("PATCH", f"/v1/books/{_seg(book_id)}", Book.from_json, {"title": title})
+
+
+def dissolve_book(book_id: str) -> Call[None]:
+    return Call("DELETE", f"/v1/books/{_seg(book_id)}", _none)
+
+
+def invite(book_id: str, invitees: Sequence[Invitee], region: str | None) -> Call[list[Outcome]]:
+    return Call(
+        "POST",
+        f"/v1/books/{_seg(book_id)}/invitations",
+        lambda d: [Outcome.from_json(o) for o in d["outcomes"]],
+        _with_region({"invitees": _invitees(invitees)}, region),
+    )
+
+
+def pending_invitations(book_id: str) -> Call[list[PendingInvitation]]:
+    return Call(
+        "GET",
+        f"/v1/books/{_seg(book_id)}/invitations",
+        lambda d: [PendingInvitation.from_json(i) for i in d["invitations"]],
+    )
+
+
+def revoke(book_id: str, invitation_id: str) -> Call[None]:
+    return Call("DELETE", f"/v1/books/{_seg(book_id)}/invitations/{_seg(invitation_id)}", _none)
+
+
+def inbox() -> Call[list[Invitation]]:
+    return Call(
+        "GET", "/v1/invitations", lambda d: [Invitation.from_json(i) for i in d["invitations"]]
+    )
+
+
+def accept(invitation_id: str, name: str | None) -> Call[Accepted]:
+    return Call(
+        "POST",
+        f"/v1/invitations/{_seg(invitation_id)}/accept",
+        lambda d: Accepted(d["book_id"], d["entry_id"]),
+        {"name": name} if name else {},
+    )
+
+
+def decline(invitation_id: str) -> Call[None]:
+    return Call("POST", f"/v1/invitations/{_seg(invitation_id)}/decline", _none)
+
+
+def entries(book_id: str, since: str | None, exclude_self: bool) -> Call[EntriesPage]:
+    params = {"exclude_self": "true"} if exclude_self else {}
+    if since:
+        params["since"] = since
+    return Call("GET", f"/v1/books/{_seg(book_id)}/entries", EntriesPage.from_json, params=params)
+
+
+def update_entry(
+    book_id: str, entry_id: str, name: str | None, tags: Sequence[str] | None
+) -> Call[Entry]:
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if tags is not None:
+        body["tags"] = list(tags)
+    return Call(
+        "PATCH", f"/v1/books/{_seg(book_id)}/entries/{_seg(entry_id)}", Entry.from_json, body
+    )
+
+
+def remove_entry(book_id: str, entry_id: str) -> Call[None]:
+    return Call("DELETE", f"/v1/books/{_seg(book_id)}/entries/{_seg(entry_id)}", _none)
+
+
+def export_vcf(book_id: str) -> Call[str]:
+    return Call("GET", f"/v1/books/{_seg(book_id)}/export.vcf", str, raw=True)

@@ -1,0 +1,206 @@
+"""Typed results of the SDK, read from the server's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    phone: str
+    name: str
+    created_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Account:
+        return cls(data["id"], data["phone"], data["name"], data["created_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    account: Account
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    id: str
+    title: str
+    role: str
+    tags: tuple[str, ...]
+    entry_count: int
+    sync_token: str
+    owner_id: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Book:
+        return cls(
+            data["id"],
+            data["title"],
+            data["role"],
+            tuple(data["tags"]),
+            data["entry_count"],
+            data["sync_token"],
+            data["owner_id"],
+            data["created_at"],
+            data["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """Someone to invite: a number as typed, and optionally a name and tags for them."""
+
+    phone: str
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"phone": self.phone, "tags": list(self.tags)}
+        if self.name:
+            body["name"] = self.name
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one invitee: invited, already_member, already_invited or invalid."""
+
+    input: str
+    status: str
+    phone: str | None = None
+    invitation_id: str | None = None
+    reason: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        return cls(
+            data["input"],
+            data["status"],
+            data.get("phone"),
+            data.get("invitation_id"),
+            data.get("reason"),
+            data.get("field"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBook:
+    book: Book
+    outcomes: list[Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    """An invitation the owner sent that nobody has answered yet."""
+
+    id: str
+    phone: str
+    name: str | None
+    tags: tuple[str, ...]
+    created_at: str
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingInvitation:
+        return cls(
+            data["id"],
+            data["phone"],
+            data.get("name"),
+            tuple(data["tags"]),
+            data["created_at"],
+            data["expires_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """An invitation in the caller's inbox."""
+
+    id: str
+    book_id: str
+    book_title: str
+    inviter_phone: str
+    inviter_name: str
+    name: str | None
+    created_at: str
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Invitation:
+        return cls(
+            data["id"],
+            data["book_id"],
+            data["book_title"],
+            data["invited_by"]["phone"],
+            data["invited_by"]["name"],
+            data.get("name"),
+            data["created_at"],
+            data["expires_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    book_id: str
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    phone: str
+    name: str
+    tags: tuple[str, ...]
+    role: str
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        return cls(
+            data["id"],
+            data["phone"],
+            data["name"],
+            tuple(data["tags"]),
+            data["role"],
+            data["created_at"],
+            data["updated_at"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phone": self.phone,
+            "name": self.name,
+            "tags": list(self.tags),
+            "role": self.role,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesPage:
+    """A full view of a book, or a delta: entries to upsert, ids to drop, the next token."""
+
+    entries: list[Entry]
+    removed: list[str] = field(default_factory=list)
+    sync_token: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EntriesPage:
+        return cls(
+            [Entry.from_json(e) for e in data["entries"]],
+            list(data["removed"]),
+            data["sync_token"],
+        )

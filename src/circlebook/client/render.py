@@ -1,0 +1,89 @@
+"""How the terminal shows results: Rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from circlebook.client.models import Book, Entry, Invitation, Outcome, PendingInvitation
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+_OUTCOME_STYLE = {
+    "invited": "green",
+    "already_member": "cyan",
+    "already_invited": "yellow",
+    "invalid": "red",
+}
+
+
+def as_json(value: Any) -> None:
+    """Print plain JSON (no Rich markup or wrapping) so scripts can parse it."""
+
+    def plain(v: Any) -> Any:
+        if is_dataclass(v) and not isinstance(v, type):
+            return asdict(v)
+        raise TypeError(type(v))
+
+    print(json.dumps(value, default=plain, ensure_ascii=False, indent=2))
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    out.print(grid)
+
+
+def outcomes(results: Sequence[Outcome], names: dict[str, str] | None = None) -> None:
+    names = names or {}
+    rows = []
+    for o in results:
+        style = _OUTCOME_STYLE.get(o.status, "")
+        status = f"[{style}]{o.status.replace('_', ' ')}[/{style}]" if style else o.status
+        rows.append((names.get(o.input, ""), o.phone or o.input, status, o.reason or ""))
+    table("Invitations", ["name", "number", "outcome", "why"], rows)
+
+
+def books(items: Sequence[Book]) -> None:
+    table(
+        None,
+        ["id", "title", "role", "tags", "entries"],
+        [(b.id, b.title, b.role, ", ".join(b.tags), b.entry_count) for b in items],
+    )
+
+
+def entries(title: str, items: Iterable[Entry]) -> None:
+    ordered = sorted(items, key=lambda e: (e.role != "owner", e.name.casefold()))
+    table(
+        title,
+        ["name", "number", "tags", "role", "id"],
+        [(e.name, e.phone, ", ".join(e.tags), e.role, e.id) for e in ordered],
+    )
+
+
+def inbox(items: Sequence[Invitation]) -> None:
+    table(
+        "Invitations to you",
+        ["id", "book", "from", "your name there", "expires"],
+        [
+            (i.id, i.book_title, f"{i.inviter_name} ({i.inviter_phone})", i.name, i.expires_at[:10])
+            for i in items
+        ],
+    )
+
+
+def pending(items: Sequence[PendingInvitation]) -> None:
+    table(
+        "Pending invitations",
+        ["id", "number", "name", "tags", "expires"],
+        [(i.id, i.phone, i.name, ", ".join(i.tags), i.expires_at[:10]) for i in items],
+    )

@@ -1,0 +1,314 @@
+"""Client and AsyncClient: the circlebook JSON API over httpx, with typed results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from circlebook.client import calls
+from circlebook.client.calls import Call
+from circlebook.client.errors import TransportError, error_for
+from circlebook.client.models import (
+    Accepted,
+    Account,
+    Book,
+    CreatedBook,
+    EntriesPage,
+    Entry,
+    Invitation,
+    Invitee,
+    Outcome,
+    PendingInvitation,
+    Session,
+)
+
+T = TypeVar("T")
+DEFAULT_DEVICE = "circlebook SDK"
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _read(call: Call[T], response: httpx.Response) -> T:
+    if response.status_code >= 400:
+        try:
+            problem: dict[str, Any] = response.json()
+            if not isinstance(problem, dict):
+                raise ValueError
+        except ValueError:
+            problem = {"title": response.reason_phrase, "detail": response.text[:200]}
+        raise error_for(response.status_code, problem, response.headers.get("Retry-After"))
+    if call.raw:
+        return call.read(response.text)
+    if response.status_code == 204 or not response.content:
+        return call.read(None)
+    return call.read(response.json())
+
+
+def _request(call: Call[Any], token: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"headers": _headers(token), "params": call.params or None}
+    if call.json is not None:
+        kwargs["json"] = call.json
+    return kwargs
+
+
+class Client:
+    """A blocking client. `token` may be given, or obtained with `sign_in`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.token = token
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(call.method, call.path, **_request(call, self.token))
+        except httpx.HTTPError as exc:
+            raise TransportError(f"cannot reach {self._http.base_url}: {exc}") from exc
+        return _read(call, response)
+
+    def health(self) -> str:
+        return self.send(calls.health())
+
+    def request_code(self, phone: str, region: str | None = None) -> int:
+        return self.send(calls.request_code(phone, region))
+
+    def sign_in(
+        self,
+        phone: str,
+        code: str,
+        device: str = DEFAULT_DEVICE,
+        *,
+        name: str | None = None,
+        region: str | None = None,
+    ) -> Session:
+        session = self.send(calls.sign_in(phone, code, device, name, region))
+        self.token = session.token
+        return session
+
+    def sign_out(self) -> None:
+        self.send(calls.sign_out())
+        self.token = None
+
+    def me(self) -> Account:
+        return self.send(calls.me())
+
+    def rename_me(self, name: str) -> Account:
+        return self.send(calls.rename_me(name))
+
+    def create_book(
+        self,
+        title: str,
+        invitees: Sequence[Invitee] = (),
+        *,
+        name: str | None = None,
+        region: str | None = None,
+    ) -> CreatedBook:
+        return self.send(calls.create_book(title, invitees, name, region))
+
+    def books(self) -> list[Book]:
+        return self.send(calls.books())
+
+    def book(self, book_id: str) -> Book:
+        return self.send(calls.book(book_id))
+
+    def rename_book(self, book_id: str, title: str) -> Book:
+        return self.send(calls.rename_book(book_id, title))
+
+    def dissolve_book(self, book_id: str) -> None:
+        self.send(calls.dissolve_book(book_id))
+
+    def invite(
+        self, book_id: str, invitees: Sequence[Invitee], *, region: str | None = None
+    ) -> list[Outcome]:
+        return self.send(calls.invite(book_id, invitees, region))
+
+    def pending_invitations(self, book_id: str) -> list[PendingInvitation]:
+        return self.send(calls.pending_invitations(book_id))
+
+    def revoke(self, book_id: str, invitation_id: str) -> None:
+        self.send(calls.revoke(book_id, invitation_id))
+
+    def inbox(self) -> list[Invitation]:
+        return self.send(calls.inbox())
+
+    def accept(self, invitation_id: str, *, name: str | None = None) -> Accepted:
+        return self.send(calls.accept(invitation_id, name))
+
+    def decline(self, invitation_id: str) -> None:
+        self.send(calls.decline(invitation_id))
+
+    def entries(
+        self, book_id: str, *, since: str | None = None, exclude_self: bool = False
+    ) -> EntriesPage:
+        return self.send(calls.entries(book_id, since, exclude_self))
+
+    def update_entry(
+        self,
+        book_id: str,
+        entry_id: str,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Entry:
+        return self.send(calls.update_entry(book_id, entry_id, name, tags))
+
+    def remove_entry(self, book_id: str, entry_id: str) -> None:
+        self.send(calls.remove_entry(book_id, entry_id))
+
+    def export_vcf(self, book_id: str) -> str:
+        return self.send(calls.export_vcf(book_id))
+
+
+class AsyncClient:
+    """The same operations as `Client`, for asyncio."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.token = token
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(
+                call.method, call.path, **_request(call, self.token)
+            )
+        except httpx.HTTPError as exc:
+            raise TransportError(f"cannot reach {self._http.base_url}: {exc}") from exc
+        return _read(call, response)
+
+    async def health(self) -> str:
+        return await self.send(calls.health())
+
+    async def request_code(self, phone: str, region: str | None = None) -> int:
+        return await self.send(calls.request_code(phone, region))
+
+    async def sign_in(
+        self,
+        phone: str,
+        code: str,
+        device: str = DEFAULT_DEVICE,
+        *,
+        name: str | None = None,
+        region: str | None = None,
+    ) -> Session:
+        session = await self.send(calls.sign_in(phone, code, device, name, region))
+        self.token = session.token
+        return session
+
+    async def sign_out(self) -> None:
+        await self.send(calls.sign_out())
+        self.token = None
+
+    async def me(self) -> Account:
+        return await self.send(calls.me())
+
+    async def rename_me(self, name: str) -> Account:
+        return await self.send(calls.rename_me(name))
+
+    async def create_book(
+        self,
+        title: str,
+        invitees: Sequence[Invitee] = (),
+        *,
+        name: str | None = None,
+        region: str | None = None,
+    ) -> CreatedBook:
+        return await self.send(calls.create_book(title, invitees, name, region))
+
+    async def books(self) -> list[Book]:
+        return await self.send(calls.books())
+
+    async def book(self, book_id: str) -> Book:
+        return await self.send(calls.book(book_id))
+
+    async def rename_book(self, book_id: str, title: str) -> Book:
+        return await self.send(calls.rename_book(book_id, title))
+
+    async def dissolve_book(self, book_id: str) -> None:
+        await self.send(calls.dissolve_book(book_id))
+
+    async def invite(
+        self, book_id: str, invitees: Sequence[Invitee], *, region: str | None = None
+    ) -> list[Outcome]:
+        return await self.send(calls.invite(book_id, invitees, region))
+
+    async def pending_invitations(self, book_id: str) -> list[PendingInvitation]:
+        return await self.send(calls.pending_invitations(book_id))
+
+    async def revoke(self, book_id: str, invitation_id: str) -> None:
+        await self.send(calls.revoke(book_id, invitation_id))
+
+    async def inbox(self) -> list[Invitation]:
+        return await self.send(calls.inbox())
+
+    async def accept(self, invitation_id: str, *, name: str | None = None) -> Accepted:
+        return await self.send(calls.accept(invitation_id, name))
+
+    async def decline(self, invitation_id: str) -> None:
+        await self.send(calls.decline(invitation_id))
+
+    async def entries(
+        self, book_id: str, *, since: str | None = None, exclude_self: bool = False
+    ) -> EntriesPage:
+        return await self.send(calls.entries(book_id, since, exclude_self))
+
+    async def update_entry(
+        self,
+        book_id: str,
+        entry_id: str,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Entry:
+        return await self.send(calls.update_entry(book_id, entry_id, name, tags))
+
+    async def remove_entry(self, book_id: str, entry_id: str) -> None:
+        await self.send(calls.remove_entry(book_id, entry_id))
+
+    async def export_vcf(self, book_id: str) -> str:
+        return await self.send(calls.export_vcf(book_id))
