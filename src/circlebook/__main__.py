@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
 
-from circlebook.app import create_app
 from circlebook.client.cli import app as cli
 from circlebook.client.cli import run
-from circlebook.settings import Settings, SettingsError, load_settings
-from circlebook.storage import migrate as migrations
-from circlebook.storage.database import make_engine
-
-err = Console(stderr=True)
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        err.print(f"[red]circlebook: bad settings:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _prepare_sqlite_dir(settings: Settings) -> None:
-    path = settings.sqlite_path
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    settings = _settings()
-    _prepare_sqlite_dir(settings)
-    engine = make_engine(settings.database_url)
-    migrations.upgrade(engine)
-    err.print(f"database at revision {migrations.head()}")
+    # Imported here, not at the top: the server's stack (FastAPI, SQLAlchemy,
+    # Alembic, uvicorn) takes about a second to load and no terminal command needs it.
+    from circlebook import serving
+
+    serving.migrate()
 
 
 @cli.command()
@@ -50,22 +27,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
 ) -> None:
     """Run the server (migrating an empty database first)."""
-    settings = _settings(host=host, port=port)
-    _prepare_sqlite_dir(settings)
-    engine = make_engine(settings.database_url)
-    state = migrations.state(engine)
-    if state is migrations.SchemaState.EMPTY:
-        migrations.upgrade(engine)
-    elif state is not migrations.SchemaState.CURRENT:
-        err.print(
-            f"[red]circlebook: the database schema is {state.value}:[/red] run `circlebook migrate`"
-        )
-        raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, engine=engine)
-    where = settings.sqlite_path or "PostgreSQL"
-    err.print(f"circlebook on http://{settings.host}:{settings.port} (data: {where})")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    from circlebook import serving  # see migrate() for why it is imported here
+
+    serving.serve(host, port)
 
 
 def main() -> None:
