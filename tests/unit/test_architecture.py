@@ -1,0 +1,52 @@
+"""Imports point inward: the domain is pure, services know no adapters, adapters no edges."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+import circlebook
+
+PACKAGE = Path(circlebook.__file__).parent
+
+FORBIDDEN = {
+    "domain": {"services", "storage", "api", "sms", "app", "settings", "client", "serving"},
+    "services": {"storage", "api", "sms", "app", "settings", "client", "serving"},
+    "storage": {"services", "api", "sms", "app", "settings", "client", "serving"},
+    "sms": {"services", "storage", "api", "app", "settings", "client", "serving"},
+    "api": {"storage", "sms", "app", "client", "serving"},
+}
+
+
+def imports_of(layer: str) -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found += [(path.name, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append((path.name, node.module))
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_does_not_import_outer_layers(layer: str) -> None:
+    wrong = [
+        (where, module)
+        for where, module in imports_of(layer)
+        if module.startswith("circlebook.") and module.split(".")[1] in FORBIDDEN[layer]
+    ]
+    assert wrong == []
+
+
+def test_domain_uses_only_the_standard_library() -> None:
+    outside = [
+        (where, module)
+        for where, module in imports_of("domain")
+        if module.split(".")[0] not in sys.stdlib_module_names
+        and not module.startswith("circlebook.domain")
+    ]
+    assert outside == []
