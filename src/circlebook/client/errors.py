@@ -1,4 +1,4 @@
-"""The SDK's exceptions, mapped from the server's RFC 9457 problem bodies."""
+"""The SDK's exceptions: the server's RFC 9457 problem bodies mapped to classes, and local ones."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ class ClientError(Exception):
 
 class TransportError(ClientError):
     """The server could not be reached, or answered with something that is not HTTP."""
+
+
+class ContactsError(ClientError):
+    """A file that cannot be read as contacts at all; the message says which and why."""
 
 
 class ApiError(ClientError):
