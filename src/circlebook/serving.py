@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import typer
@@ -54,6 +55,11 @@ def serve(host: str | None, port: int | None) -> None:
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(settings, engine=engine)
+    # Everything loaded so far lives as long as the process. Freezing it keeps the
+    # collector's full passes from walking it again and again: without this, a
+    # full collection during a 10,000-entry fetch paused the server for ~65 ms.
+    gc.collect()
+    gc.freeze()
     where = settings.sqlite_path or "PostgreSQL"
     err.print(f"circlebook on http://{settings.host}:{settings.port} (data: {where})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
-from circlebook.domain.tags import split_tags
-from circlebook.domain.visibility import Viewer, can_see
+from circlebook.domain.visibility import Viewer
 from circlebook.services import sync_tokens
 from circlebook.services.clock import stamp
+from circlebook.services.entries import visible_entries
 from circlebook.services.ids import new_book_id, new_id
 from circlebook.services.invitations import Invitee, Outcome, invite_into, reading_region
 from circlebook.services.membership import display_name, owner_of, viewer_in
@@ -65,12 +65,7 @@ def create_book(
 
 
 def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:
-    viewer = Viewer.of(me)
-    count = sum(
-        1
-        for row in uow.entries.rows(book.id)
-        if can_see(viewer, row.account_id, row.role, split_tags(row.tags))
-    )
+    count = len(visible_entries(Viewer.of(me), uow.entries.rows(book.id)))
     return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 

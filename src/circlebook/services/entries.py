@@ -4,40 +4,72 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from circlebook.domain.model import Account, Departure, Entry, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
-from circlebook.domain.visibility import Viewer, can_see
+from circlebook.domain.visibility import Viewer, can_see, shown_tags
 from circlebook.services import sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import viewer_in
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import EntryRow, Runtime, UnitOfWork
+
+
+class VisibleEntry(NamedTuple):
+    """An entry as one viewer may see it: `tags` holds only what the viewer is told."""
+
+    id: str
+    phone: str
+    name: str
+    tags: list[str]
+    role: str
+    created_at: str
+    updated_at: str
 
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """What one member may see of a book: rows `(id, account_id, phone, name, tags, role,
-    created_at, updated_at, ...)` with tags still as stored text, ids that left the view,
-    and the token to ask for the next delta with."""
+    """What one member may see of a book (or what changed in it), and the next sync token."""
 
     viewer: Viewer
-    rows: list[Any]
+    entries: list[VisibleEntry]
     removed: list[str]
     sync_token: str
 
 
-def _visible(viewer: Viewer, rows: Iterable[Any], exclude_self: bool) -> list[Any]:
-    out = []
-    for row in rows:
-        if exclude_self and row.account_id == viewer.account_id:
-            continue
-        if can_see(viewer, row.account_id, row.role, split_tags(row.tags)):
-            out.append(row)
+def visible_entries(
+    viewer: Viewer, rows: Iterable[EntryRow], *, exclude_self: bool = False
+) -> list[VisibleEntry]:
+    """Apply the visibility rule to raw rows.
+
+    Whether another member's entry is visible, and which of its tags are shown,
+    depends only on its tags; a book has few distinct tag sets, so each is
+    judged once per request rather than once per row.
+    """
+    judged: dict[str, list[str] | None] = {}
+    out: list[VisibleEntry] = []
+    me = viewer.account_id
+    for id_, account_id, phone, name, tags, role, created_at, updated_at in rows:
+        if account_id == me:
+            if exclude_self:
+                continue
+            shown = sorted(split_tags(tags))
+        elif role == Role.OWNER:
+            shown = []  # the owner's entry carries no tags and everyone sees it
+        else:
+            if tags not in judged:
+                parsed = split_tags(tags)
+                visible = can_see(viewer, account_id, role, parsed)
+                judged[tags] = sorted(shown_tags(viewer, parsed)) if visible else None
+            found = judged[tags]
+            if found is None:
+                continue
+            shown = found
+        out.append(VisibleEntry(id_, phone, name, shown, role, created_at, updated_at))
     return out
 
 
@@ -59,15 +91,17 @@ def fetch_entries(
             raise NotFoundError("no such book")
         removed: list[str] = []
         if since is None:
-            rows = _visible(viewer, uow.entries.rows(book_id), exclude_self)
+            rows = uow.entries.rows(book_id)
+            seen = visible_entries(viewer, rows, exclude_self=exclude_self)
         else:
             base = sync_tokens.read(rt.secret_key, book_id, since, version)
             check_answerable(viewer, base)
-            rows = _visible(viewer, uow.entries.rows(book_id, since=base), exclude_self)
+            rows = uow.entries.rows(book_id, since=base)
+            seen = visible_entries(viewer, rows, exclude_self=exclude_self)
             departures = uow.departures.since(book_id, base)
             if departures:
-                removed = removed_ids(viewer, departures, {row.id for row in rows})
-    return View(viewer, rows, removed, sync_tokens.issue(rt.secret_key, book_id, version))
+                removed = removed_ids(viewer, departures, {e.id for e in seen})
+    return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
 
 
 def _target(uow: UnitOfWork, viewer: Viewer, book_id: str, entry_id: str) -> Entry:

@@ -13,7 +13,7 @@ def export_vcards(rt: Runtime, account: Account, book_id: str) -> str:
     """One vCard 3.0 (FN, N, TEL, UID) per entry the caller may see."""
     view = fetch_entries(rt, account, book_id)
     cards = []
-    for row in view.rows:
+    for row in view.entries:
         card = vobject.vCard()
         card.add("version").value = "3.0"
         card.add("uid").value = f"{row.id}@circlebook"

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from circlebook.domain.model import Account, Book, Departure, Entry, Invitation, Role
 from circlebook.domain.tags import join_tags, split_tags
+from circlebook.services.ports import EntryRow
 from circlebook.storage.schema import (
     accounts,
     auth_codes,
@@ -309,17 +310,27 @@ class SqlEntries:
         )
         return {r.phone for r in rows}
 
-    def rows(self, book_id: str, since: int | None = None) -> Sequence[Any]:
-        """Raw entry rows of a book (all, or changed after `since`), for the hot read path."""
+    def rows(self, book_id: str, since: int | None = None) -> Sequence[EntryRow]:
+        """Entry rows of a book (all, or changed after `since`) in the order of `EntryRow`."""
         where = [entries.c.book_id == book_id]
         if since is not None:
             where.append(entries.c.version > since)
-        return self.conn.execute(
-            select(*ENTRY_ROW)
+        result = self.conn.execute(
+            select(
+                entries.c.id,
+                entries.c.account_id,
+                accounts.c.phone,
+                entries.c.name,
+                entries.c.tags,
+                entries.c.role,
+                entries.c.created_at,
+                entries.c.updated_at,
+            )
             .join(accounts, accounts.c.id == entries.c.account_id)
             .where(and_(*where))
             .order_by(entries.c.created_at, entries.c.id)
-        ).all()
+        )
+        return result.all()
 
     def update(self, entry_id: str, values: dict[str, Any]) -> None:
         if "tags" in values:

@@ -98,6 +98,8 @@ entries = Table(
     Column("tags_version", BigInteger, nullable=False),
     UniqueConstraint("book_id", "account_id"),
     Index("ix_entries_book_id_version", "book_id", "version"),
+    # Entries are listed in the order people joined; the index serves that order.
+    Index("ix_entries_book_id_created_at_id", "book_id", "created_at", "id"),
     Index("ix_entries_account_id", "account_id"),
 )
 

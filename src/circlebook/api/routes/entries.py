@@ -10,28 +10,25 @@ from fastapi import APIRouter, Query, Response, status
 from circlebook.api.deps import AccountDep, RuntimeDep
 from circlebook.api.schemas import EntriesOut, EntryOut, EntryPatch
 from circlebook.domain.model import Entry
-from circlebook.domain.tags import split_tags
-from circlebook.domain.visibility import shown_tags
 from circlebook.services import entries, vcards
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["entries"])
 
 
-def _rows_json(view: entries.View) -> list[dict[str, Any]]:
-    # Built as plain dicts and dumped by orjson: a pydantic model per entry
-    # costs more than the database read for a book of 10,000.
-    viewer = view.viewer
+def _entries_json(view: entries.View) -> list[dict[str, Any]]:
+    # Plain dicts dumped by orjson: a pydantic model per entry would cost more
+    # than the database read for a book of 10,000.
     return [
         {
-            "id": row.id,
-            "phone": row.phone,
-            "name": row.name,
-            "tags": sorted(shown_tags(viewer, split_tags(row.tags))) if row.tags else [],
-            "role": row.role,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
+            "id": e.id,
+            "phone": e.phone,
+            "name": e.name,
+            "tags": e.tags,
+            "role": e.role,
+            "created_at": e.created_at,
+            "updated_at": e.updated_at,
         }
-        for row in view.rows
+        for e in view.entries
     ]
 
 
@@ -45,7 +42,7 @@ def list_entries(
 ) -> Response:
     """The entries the caller may see, or with `since` only what changed in its view."""
     view = entries.fetch_entries(rt, account, book_id, since=since, exclude_self=exclude_self)
-    body = {"entries": _rows_json(view), "removed": view.removed, "sync_token": view.sync_token}
+    body = {"entries": _entries_json(view), "removed": view.removed, "sync_token": view.sync_token}
     return Response(orjson.dumps(body), media_type="application/json")
 
 

@@ -130,6 +130,9 @@ def upgrade() -> None:
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.create_index("ix_entries_account_id", ["account_id"], unique=False)
         batch_op.create_index("ix_entries_book_id_version", ["book_id", "version"], unique=False)
+        batch_op.create_index(
+            "ix_entries_book_id_created_at_id", ["book_id", "created_at", "id"], unique=False
+        )
 
     op.create_table(
         "invitations",
@@ -165,6 +168,7 @@ def downgrade() -> None:
 
     op.drop_table("invitations")
     with op.batch_alter_table("entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_entries_book_id_created_at_id")
         batch_op.drop_index("ix_entries_book_id_version")
         batch_op.drop_index("ix_entries_account_id")
 
