@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -18,6 +20,22 @@ from circlebook.storage.repositories import (
     SqlSessions,
 )
 
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writers(engine: Engine) -> threading.Lock | None:
+    """One lock per SQLite engine that writers of this process queue on.
+
+    SQLite admits one writer at a time and makes the others poll with growing
+    sleeps (up to 100 ms); queueing in-process instead hands the lock straight
+    to the next writer.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(engine, threading.Lock())
+
 
 class SqlUnitOfWork:
     """Opens a transaction on enter; commits only when told, rolls back otherwise."""
@@ -27,6 +45,16 @@ class SqlUnitOfWork:
         self._write = write
 
     def __enter__(self) -> SqlUnitOfWork:
+        self._queue = _sqlite_writers(self._engine) if self._write else None
+        if self._queue is not None:
+            self._queue.acquire()
+        try:
+            return self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self) -> SqlUnitOfWork:
         conn = self._engine.connect()
         if self._write:
             conn.execution_options(**{WRITE: True})
@@ -53,6 +81,12 @@ class SqlUnitOfWork:
                 self._tx.rollback()
         finally:
             self._conn.close()
+            self._release()
+
+    def _release(self) -> None:
+        if self._queue is not None:
+            self._queue.release()
+            self._queue = None
 
     def commit(self) -> None:
         self._tx.commit()

@@ -1,0 +1,1 @@
+"""Benchmarks for circlebook, run against a real server process: `make bench`."""

@@ -1,0 +1,450 @@
+"""`make bench`: fetch, delta-sync and accept timings against a real server, per backend.
+
+    python -m bench.run [--sizes 100,1000,10000] [--backends sqlite,postgres]
+                        [--scale 1.0] [--concurrency 8]
+
+For each backend this starts `circlebook serve` on a free local port over a
+fresh database, signs an owner and a member in through the API, has the owner
+create one book per size with the member invited and accepted through the API,
+then fills each book with bulk members written straight into the tables (on
+PostgreSQL followed by ANALYZE, as autovacuum would do in production). All
+timings are taken by an httpx client with keep-alive, from request to the last
+byte of the answer. The targets are printed for comparison, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import signal
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from bench import seed
+from bench.databases import (
+    POSTGRES_ADMIN_URL,
+    BackendUnavailable,
+    postgres_database,
+    postgres_version,
+    sqlite_database,
+)
+from bench.server import running_server
+from bench.stats import Sample, measure
+from circlebook.storage.database import make_engine
+
+BACKENDS = ("sqlite", "postgres")
+TARGET_FULL_MS = 60.0  # full fetch of a 10,000-entry book
+TARGET_DELTA_MS = 5.0  # one-change delta in a 10,000-entry book
+TARGET_ACCEPT_MS = 10.0  # one accept in a 10,000-entry book
+TARGET_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Result:
+    backend: str
+    what: str
+    sample: Sample
+    target_ms: float | None = None
+    rate: bool = False
+    note: str = ""
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers") from None
+    if not sizes or sizes[0] < 2:
+        raise argparse.ArgumentTypeError("sizes are at least 2 (the owner and the member)")
+    return sizes
+
+
+def _backends(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"backends are {', '.join(BACKENDS)}")
+    return names
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[100, 1_000, 10_000],
+        help="book sizes to fetch in full, comma-separated (default 100,1000,10000); "
+        "the delta and accept figures use the largest",
+    )
+    parser.add_argument(
+        "--backends", type=_backends, default=list(BACKENDS), help="sqlite,postgres (default both)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the number of runs (default 1.0)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="clients for the concurrent accepts (default 8)"
+    )
+    return parser.parse_args(argv)
+
+
+def runs(n: int, scale: float, least: int = 5) -> int:
+    return max(least, round(n * scale))
+
+
+def full_fetch_runs(size: int, scale: float) -> int:
+    return runs(min(300, max(60, 600_000 // size)), scale)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def check(response: httpx.Response, status: int = 200) -> httpx.Response:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:300]}"
+        )
+    return response
+
+
+def bench_full_fetch(
+    backend: str, member: httpx.Client, book: seed.SeededBook, scale: float
+) -> tuple[Result, str]:
+    url = f"/v1/books/{book.id}/entries"
+    body = check(member.get(url))
+    data = body.json()
+    if len(data["entries"]) != book.size:
+        raise RuntimeError(f"the member sees {len(data['entries'])} entries, not {book.size}")
+    sample = measure(
+        lambda: check(member.get(url)),
+        warmup=runs(5, scale, 2),
+        runs=full_fetch_runs(book.size, scale),
+    )
+    kib = len(body.content) / 1024
+    result = Result(
+        backend,
+        f"full fetch, {book.size:,} entries",
+        sample,
+        TARGET_FULL_MS if book.size == TARGET_SIZE else None,
+        note=f"{kib:,.0f} KiB",
+    )
+    return result, str(data["sync_token"])
+
+
+def bench_delta(
+    backend: str,
+    owner: httpx.Client,
+    member: httpx.Client,
+    book: seed.SeededBook,
+    token: str,
+    scale: float,
+) -> Result:
+    """One change (the owner renames a member) after `token`; the member asks for the delta."""
+    check(
+        owner.patch(f"/v1/books/{book.id}/entries/{book.other_entry_id}", json={"name": "Renamed"})
+    )
+    url = f"/v1/books/{book.id}/entries"
+    data = check(member.get(url, params={"since": token})).json()
+    if [e["id"] for e in data["entries"]] != [book.other_entry_id] or data["removed"]:
+        raise RuntimeError(f"the delta is not the one change: {str(data)[:300]}")
+    sample = measure(
+        lambda: check(member.get(url, params={"since": token})),
+        warmup=runs(20, scale),
+        runs=runs(500, scale),
+    )
+    return Result(
+        backend,
+        f"delta, 1 change, {book.size:,} entries",
+        sample,
+        TARGET_DELTA_MS if book.size == TARGET_SIZE else None,
+    )
+
+
+def bench_accepts(
+    backend: str,
+    base_url: str,
+    engine_url: str,
+    owner_client: httpx.Client,
+    owner: seed.Person,
+    book: seed.SeededBook,
+    scale: float,
+    concurrency: int,
+) -> list[Result]:
+    warmup, sequential, concurrent = runs(20, scale), runs(300, scale), runs(300, scale)
+    engine = make_engine(engine_url)
+    try:
+        people = seed.insert_signed_in(engine, warmup + sequential + concurrent)
+    finally:
+        engine.dispose()
+    invitations = seed.invite(owner_client, owner, book.id, people)
+    queue: Iterator[seed.Person] = iter(people)
+    lock = threading.Lock()
+
+    def next_person() -> seed.Person:
+        with lock:
+            return next(queue)
+
+    def accept(client: httpx.Client) -> None:
+        person = next_person()
+        check(
+            client.post(
+                f"/v1/invitations/{invitations[person.phone]}/accept", headers=person.headers
+            )
+        )
+
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        one_by_one = measure(lambda: accept(client), warmup=warmup, runs=sequential)
+
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    everyone_connected = threading.Barrier(concurrency)
+
+    def connect(_: int) -> None:
+        """Give each worker thread its own client with an open connection."""
+        client = httpx.Client(base_url=base_url, timeout=60)
+        local.client = client
+        with lock:
+            clients.append(client)
+        client.get("/v1/me")  # 401, but the connection is up
+        # Hold this thread until all have one, so that no thread takes two.
+        everyone_connected.wait(timeout=60)
+
+    def timed_accept(_: int) -> float:
+        client: httpx.Client = local.client
+        t0 = time.perf_counter()
+        accept(client)
+        return time.perf_counter() - t0
+
+    together = Sample()
+    try:
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(connect, range(concurrency)))
+            started = time.perf_counter()
+            together.seconds = list(pool.map(timed_accept, range(concurrent)))
+            together.wall = time.perf_counter() - started
+    finally:
+        for client in clients:
+            client.close()
+    where = f"{book.size:,} entries"
+    return [
+        Result(
+            backend,
+            f"accept, one at a time, {where}",
+            one_by_one,
+            TARGET_ACCEPT_MS if book.size == TARGET_SIZE else None,
+            rate=True,
+        ),
+        Result(
+            backend,
+            f"accept, {concurrency} clients at once, {where}",
+            together,
+            None,
+            rate=True,
+            note="latency under load",
+        ),
+    ]
+
+
+def bench_backend(
+    backend: str, database_url: str, workdir: Path, sizes: list[int], args: argparse.Namespace
+) -> list[Result]:
+    outbox, log = workdir / f"{backend}-outbox.jsonl", workdir / f"{backend}-server.log"
+    secret_key = secrets.token_urlsafe(32)
+    results: list[Result] = []
+    engine = make_engine(database_url)
+    try:
+        with (
+            running_server(database_url, secret_key, outbox, log) as base_url,
+            httpx.Client(base_url=base_url, timeout=120) as client,
+        ):
+            say(f"[{backend}] server up at {base_url}; seeding")
+            owner = seed.sign_in(client, outbox, seed.OWNER_PHONE, "Bench Owner")
+            member = seed.sign_in(client, outbox, seed.MEMBER_PHONE, "Bench Member")
+            t0 = time.perf_counter()
+            pool = seed.insert_pool(engine, max(sizes) - 2)
+            books = []
+            for size in sizes:
+                book_id, member_entry = seed.create_book(client, owner, member, size)
+                other = seed.insert_members(engine, book_id, pool[: size - 2])
+                books.append(seed.SeededBook(book_id, size, member_entry, other))
+            seed.analyze(engine)
+            analyzed = " and analyzed" if backend == "postgres" else ""
+            say(
+                f"[{backend}] seeded{analyzed} {sum(sizes):,} entries "
+                f"in {time.perf_counter() - t0:.1f} s"
+            )
+
+            with (
+                httpx.Client(base_url=base_url, headers=member.headers, timeout=120) as as_member,
+                httpx.Client(base_url=base_url, headers=owner.headers, timeout=120) as as_owner,
+            ):
+                token = ""
+                for book in books:
+                    result, token = bench_full_fetch(backend, as_member, book, args.scale)
+                    results.append(result)
+                    say(f"[{backend}] {line(result)}")
+                result = bench_delta(backend, as_owner, as_member, books[-1], token, args.scale)
+                results.append(result)
+                say(f"[{backend}] {line(result)}")
+            for result in bench_accepts(
+                backend,
+                base_url,
+                database_url,
+                client,
+                owner,
+                books[-1],
+                args.scale,
+                args.concurrency,
+            ):
+                results.append(result)
+                say(f"[{backend}] {line(result)}")
+    finally:
+        engine.dispose()
+    return results
+
+
+def line(result: Result) -> str:
+    s = result.sample
+    rate = f", {s.per_second:,.0f}/s" if result.rate else ""
+    return (
+        f"{result.what}: p50 {s.p50_ms:.2f} ms, p95 {s.p95_ms:.2f} ms, "
+        f"mean {s.mean_ms:.2f} ms, {s.runs} runs{rate}"
+    )
+
+
+def table(results: list[Result]) -> str:
+    head = (
+        "backend",
+        "measurement",
+        "runs",
+        "p50 ms",
+        "p95 ms",
+        "mean ms",
+        "per s",
+        "target",
+        "p50/target",
+    )
+    rows: list[tuple[str, ...]] = [head]
+    for r in results:
+        s = r.sample
+        target = f"< {r.target_ms:g} ms" if r.target_ms else ""
+        ratio = f"{s.p50_ms / r.target_ms:.2f}x" if r.target_ms else ""
+        rows.append(
+            (
+                r.backend,
+                r.what + (f" ({r.note})" if r.note else ""),
+                str(s.runs),
+                f"{s.p50_ms:.2f}",
+                f"{s.p95_ms:.2f}",
+                f"{s.mean_ms:.2f}",
+                f"{s.per_second:,.0f}" if r.rate else "",
+                target,
+                ratio,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    left = {0, 1, 7}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(rows[0]), rule, *(fmt(row) for row in rows[1:])])
+
+
+def _load() -> str:
+    """The 1-, 5- and 15-minute load averages: anything near the CPU count skews timings."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGHUP, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _stop_on_sigterm()
+    seed.check_phones(
+        seed.OWNER_PHONE,
+        seed.MEMBER_PHONE,
+        seed.member_phone(0),
+        seed.member_phone(max(args.sizes)),
+        seed.joiner_phone(0),
+        seed.joiner_phone(10_000),
+    )
+    say(
+        f"circlebook benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, load average {_load()}"
+    )
+    say(
+        "server: `circlebook serve` (one uvicorn process); client: httpx with keep-alive; "
+        "times from request to last byte"
+    )
+    say(
+        f"books: the measuring member shares the tag {seed.COMMON_TAG!r} with every entry "
+        "and so sees the whole book; each entry also holds one of "
+        f"{len(seed.GROUP_TAGS)} other tags"
+    )
+    results: list[Result] = []
+    skipped: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="circlebook-bench-") as tmp:
+        workdir = Path(tmp)
+        for backend in args.backends:
+            database: AbstractContextManager[str]
+            if backend == "sqlite":
+                database = sqlite_database(workdir)
+            else:
+                try:
+                    say(f"[postgres] PostgreSQL {postgres_version()} at {POSTGRES_ADMIN_URL}")
+                except BackendUnavailable as exc:
+                    skipped.append(f"postgres skipped: {exc}")
+                    say(skipped[-1])
+                    continue
+                database = postgres_database()
+            try:
+                with database as url:
+                    results += bench_backend(backend, url, workdir, args.sizes, args)
+            except BackendUnavailable as exc:
+                skipped.append(f"{backend} skipped: {exc}")
+                say(skipped[-1])
+    say(f"load average at the end: {_load()} (other work on the machine skews the figures)")
+    say("")
+    if results:
+        say(table(results))
+    for note in skipped:
+        say(note)
+    say(
+        f"targets (on a 2-core machine, not asserted): full fetch of {TARGET_SIZE:,} entries "
+        f"< {TARGET_FULL_MS:g} ms, one-change delta < {TARGET_DELTA_MS:g} ms, "
+        f"accept < {TARGET_ACCEPT_MS:g} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
