@@ -13,8 +13,10 @@ from typing import Annotated
 
 import phonenumbers
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.prompt import Confirm, Prompt
+from rich.text import Text
 
 from circlebook.client import render
 from circlebook.client.config import (
@@ -109,12 +111,12 @@ def login(
     with Client(server) as client:
         if code is None:
             client.request_code(phone, region)
-            code = Prompt.ask(f"Code sent to {phone}").strip()
+            code = Prompt.ask(f"Code sent to {escape(phone)}").strip()
         signed = client.sign_in(phone, code, device, name=name, region=region)
     path = save_session(SavedSession(server, signed.token, signed.account.phone, signed.account.id))
     who = signed.account.name or signed.account.phone
-    render.out.print(f"Signed in as {who} ({signed.account.phone}) on {server}")
-    render.err.print(f"session kept in {path}")
+    render.say(f"Signed in as {who} ({signed.account.phone}) on {server}")
+    render.err.print(Text(f"session kept in {path}"))
 
 
 @app.command()
@@ -126,7 +128,7 @@ def logout() -> None:
         with Client(_server(session), session.token) as client, suppress(ClientError):
             client.sign_out()
     forget_session()
-    render.out.print("Signed out.")
+    render.say("Signed out.")
 
 
 @app.command()
@@ -137,7 +139,7 @@ def whoami(as_json: JsonOpt = False) -> None:
     if as_json:
         render.as_json(account)
     else:
-        render.out.print(f"{account.name or '(no name)'} {account.phone} (account {account.id})")
+        render.say(f"{account.name or '(no name)'} {account.phone} (account {account.id})")
 
 
 # -- the local address book ------------------------------------------------------------------
@@ -168,7 +170,7 @@ def contacts_import(
     if as_json:
         render.as_json({"added": added, "total": total, "problems": problems})
         return
-    render.out.print(f"Added {added} contacts; the address book holds {total}.")
+    render.say(f"Added {added} contacts; the address book holds {total}.")
     if problems:
         render.table("Not imported", ["file", "where", "why"], problems)
 
@@ -209,9 +211,7 @@ def _interactive(book: AddressBook, tags: Sequence[str]) -> list[Invitee]:
         ["#", "name", "number"],
         [(i, c.name, c.phones[0]) for i, c in enumerate(contacts, 1)],
     )
-    render.out.print(
-        "Pick by number (1,3,5-7); add =tag,tag to tag them (2,4=team). Empty line ends."
-    )
+    render.say("Pick by number (1,3,5-7); add =tag,tag to tag them (2,4=team). Empty line ends.")
     chosen: dict[int, tuple[str, ...]] = {}
     while line := Prompt.ask("pick", default="").strip():
         numbers, _, tag_text = line.partition("=")
@@ -276,7 +276,7 @@ def create(
     if as_json:
         render.as_json({"book": book, "outcomes": outcomes})
         return
-    render.out.print(f"Book [bold]{book.title}[/bold] created: {book.id}")
+    render.say(f"Book {book.title} created: {book.id}", bold=book.title)
     if outcomes:
         render.outcomes(outcomes, {i.phone: i.name or "" for i in invitees})
 
@@ -321,7 +321,7 @@ def inbox(as_json: JsonOpt = False) -> None:
     if as_json:
         render.as_json(items)
     elif not items:
-        render.out.print("No invitations.")
+        render.say("No invitations.")
     else:
         render.inbox(items)
 
@@ -348,7 +348,7 @@ def accept(
     if as_json:
         render.as_json(accepted)
     else:
-        render.out.print(f"You joined [bold]{book.title}[/bold] ({book.id}).")
+        render.say(f"You joined {book.title} ({book.id}).", bold=book.title)
 
 
 @app.command()
@@ -358,7 +358,7 @@ def decline(
     """Say no: the server forgets your number and name for this invitation."""
     with connected() as (client, _):
         client.decline(_invitation_id(client, invitation))
-    render.out.print("Declined.")
+    render.say("Declined.")
 
 
 # -- books -----------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def list_books(as_json: JsonOpt = False) -> None:
     if as_json:
         render.as_json(items)
     elif not items:
-        render.out.print("No books yet: `circlebook create TITLE` starts one.")
+        render.say("No books yet: `circlebook create TITLE` starts one.")
     else:
         render.books(items)
 
@@ -413,7 +413,7 @@ def sync(
         render.as_json({"report": report, "entries": list(local.entries.values())})
         return
     how = "full fetch" if report.full else "changes since last sync"
-    render.out.print(
+    render.say(
         f"{target.title}: {how}: {report.changed} new or changed, {report.removed} removed; "
         f"{len(local.entries)} entries kept in {path}"
     )
@@ -444,7 +444,7 @@ def export(
         else:
             text = _csv(client.entries(target.id).entries)
     output.write_text(text, encoding="utf-8")
-    render.out.print(f"Wrote {output}")
+    render.say(f"Wrote {output}")
 
 
 # -- owner and member tools ------------------------------------------------------------------
@@ -472,7 +472,7 @@ def remove(
         target = _book(client, book)
         entry = _entry(client, target.id, who)
         client.remove_entry(target.id, entry.id)
-    render.out.print(f"Removed {entry.name} ({entry.phone}) from {target.title}.")
+    render.say(f"Removed {entry.name} ({entry.phone}) from {target.title}.")
 
 
 @app.command()
@@ -486,7 +486,7 @@ def retag(
         target = _book(client, book)
         entry = _entry(client, target.id, who)
         updated = client.update_entry(target.id, entry.id, tags=tags or [])
-    render.out.print(f"{updated.name}: tags {', '.join(updated.tags) or '(none)'}")
+    render.say(f"{updated.name}: tags {', '.join(updated.tags) or '(none)'}")
 
 
 @app.command()
@@ -503,7 +503,7 @@ def revoke(
         except AmbiguousNameError as exc:
             raise CliError(str(exc)) from exc
         client.revoke(target.id, chosen.id)
-    render.out.print(f"Revoked the invitation to {chosen.phone}.")
+    render.say(f"Revoked the invitation to {chosen.phone}.")
 
 
 @app.command()
@@ -528,7 +528,7 @@ def rename(
     """Rename a book you own."""
     with connected() as (client, _):
         renamed = client.rename_book(_book(client, book).id, title)
-    render.out.print(f"Renamed to {renamed.title}.")
+    render.say(f"Renamed to {renamed.title}.")
 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask to confirm")]
@@ -541,10 +541,10 @@ def dissolve(
     """End a book you own: every entry and invitation goes, for everyone."""
     with connected() as (client, _):
         target = _book(client, book)
-        if not yes and not Confirm.ask(f"Dissolve {target.title} for all its members?"):
+        if not yes and not Confirm.ask(f"Dissolve {escape(target.title)} for all its members?"):
             raise typer.Exit(1)
         client.dissolve_book(target.id)
-    render.out.print(f"Dissolved {target.title}.")
+    render.say(f"Dissolved {target.title}.")
 
 
 @app.command()
@@ -560,10 +560,10 @@ def leave(
         mine = [e for e in client.entries(target.id).entries if e.phone == session.phone]
         if not mine:
             raise CliError("you have no entry in this book")
-        if not yes and not Confirm.ask(f"Leave {target.title}?"):
+        if not yes and not Confirm.ask(f"Leave {escape(target.title)}?"):
             raise typer.Exit(1)
         client.remove_entry(target.id, mine[0].id)
-    render.out.print(f"You left {target.title}.")
+    render.say(f"You left {target.title}.")
 
 
 @app.command()
@@ -577,11 +577,11 @@ def run() -> None:
     try:
         app()
     except CliError as exc:
-        render.err.print(f"circlebook: {exc}")
+        render.fail(str(exc))
         raise SystemExit(1) from None
     except ClientError as exc:
-        render.err.print(f"circlebook: {exc}")
+        render.fail(str(exc))
         raise SystemExit(1) from None
     except OSError as exc:
-        render.err.print(f"circlebook: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        render.fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         raise SystemExit(1) from None

@@ -9,11 +9,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from circlebook.client.models import Book, Entry, Invitation, Outcome, PendingInvitation
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: an error stays one line however narrow the terminal, for scripts and logs.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _OUTCOME_STYLE = {
     "invited": "green",
@@ -34,12 +36,28 @@ def as_json(value: Any) -> None:
     print(json.dumps(value, default=plain, ensure_ascii=False, indent=2))
 
 
+def say(text: str, *, bold: str | None = None) -> None:
+    """Print a line whose parts came from people (titles, names): never read as markup."""
+    line = Text(text)
+    if bold:
+        line.highlight_words([bold], style="bold")
+    out.print(line)
+
+
+def fail(message: str) -> None:
+    err.print(Text(f"circlebook: {message}"))
+
+
+def _cell(value: Any) -> Text:
+    return value if isinstance(value, Text) else Text("" if value is None else str(value))
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    grid = Table(title=title, title_justify="left")
+    grid = Table(title=Text(title) if title else None, title_justify="left")
     for column in columns:
         grid.add_column(column)
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(_cell(cell) for cell in row))
     out.print(grid)
 
 
@@ -47,8 +65,7 @@ def outcomes(results: Sequence[Outcome], names: dict[str, str] | None = None) ->
     names = names or {}
     rows = []
     for o in results:
-        style = _OUTCOME_STYLE.get(o.status, "")
-        status = f"[{style}]{o.status.replace('_', ' ')}[/{style}]" if style else o.status
+        status = Text(o.status.replace("_", " "), style=_OUTCOME_STYLE.get(o.status, ""))
         rows.append((names.get(o.input, ""), o.phone or o.input, status, o.reason or ""))
     table("Invitations", ["name", "number", "outcome", "why"], rows)
 
