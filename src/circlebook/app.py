@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from circlebook import __version__
 from circlebook.api import problems
 from circlebook.api.limits import BodyLimit
-from circlebook.api.routes import auth, books, entries, health, invitations
+from circlebook.api.routes import auth, books, entries, events, health, invitations
+from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
+from circlebook.notify.broker import Broker
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import ConsoleSender, FileOutboxSender, GatewaySender
@@ -38,32 +43,56 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
+def broker_for(settings: Settings) -> Broker:
+    kind = settings.broker_kind
+    if kind == "redis":
+        return RedisBroker(settings.broker)
+    if kind == "postgres":
+        url = make_url(settings.database_url).set(drivername="postgresql")
+        return PostgresBroker(url.render_as_string(hide_password=False))
+    return LocalBroker()
+
+
 def create_app(
     settings: Settings,
     *,
     engine: Engine | None = None,
     clock: Clock | None = None,
     sms: SmsSender | None = None,
+    broker: Broker | None = None,
 ) -> FastAPI:
     """Build the ASGI app. The database must already be migrated (see `circlebook migrate`)."""
     engine = engine or make_engine(settings.database_url)
+    broker = broker or broker_for(settings)
+    hub = Hub()
     runtime = Runtime(
-        uow=SqlUnitOfWorkFactory(engine),
+        uow=SqlUnitOfWorkFactory(engine, broker),
         sms=sms or sms_sender(settings.sms),
         clock=clock or SystemClock(),
         secret_key=secret_key_bytes(settings),
         policy=policy_of(settings),
     )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await broker.start(hub.deliver)
+        try:
+            yield
+        finally:
+            await broker.stop()
+
     app = FastAPI(
         title="circlebook",
         version=__version__,
         description="A shared address book built by consent.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.hub = hub
     app.state.runtime = runtime
     app.state.engine = engine
     problems.install(app)
-    for module in (health, auth, books, invitations, entries):
+    for module in (health, auth, books, invitations, entries, events):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

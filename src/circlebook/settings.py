@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     code_max_attempts: PositiveInt = 5
     codes_per_window: PositiveInt = 3
     code_window_seconds: PositiveInt = 900
+    broker: str = ""
+    events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
 
     @field_validator("region")
     @classmethod
@@ -71,6 +73,20 @@ class Settings(BaseSettings):
             return value
         raise ValueError("use console, file:PATH or an http(s):// gateway URL")
 
+    @field_validator("broker")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if value in ("", "local", "postgres") or value.startswith(("redis://", "rediss://")):
+            return value
+        raise ValueError("use local, postgres or a redis:// URL (empty: local on SQLite, postgres)")
+
+    @property
+    def broker_kind(self) -> str:
+        """local, postgres or redis: what carries events between instances."""
+        if self.broker.startswith(("redis://", "rediss://")):
+            return "redis"
+        return self.broker or ("local" if self.is_sqlite else "postgres")
+
     @model_validator(mode="after")
     def _secret_for_shared_databases(self) -> Settings:
         key = self.secret_key.get_secret_value() if self.secret_key else None
@@ -80,6 +96,8 @@ class Settings(BaseSettings):
             # Several instances share one PostgreSQL: each generating its own key
             # would make every token valid on one instance only.
             raise ValueError("set CIRCLEBOOK_SECRET_KEY (32+ characters) when using PostgreSQL")
+        if self.broker == "postgres" and self.is_sqlite:
+            raise ValueError("CIRCLEBOOK_BROKER=postgres needs a PostgreSQL database URL")
         return self
 
     @property

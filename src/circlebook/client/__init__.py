@@ -16,6 +16,7 @@ from circlebook.client.errors import (
     ResyncRequiredError,
     TransportError,
 )
+from circlebook.client.events import ServerEvent
 from circlebook.client.models import (
     Accepted,
     Account,
@@ -56,6 +57,7 @@ __all__ = [
     "PendingInvitation",
     "RateLimitedError",
     "ResyncRequiredError",
+    "ServerEvent",
     "Session",
     "SyncReport",
     "TransportError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -11,6 +11,7 @@ import httpx
 from circlebook.client import calls
 from circlebook.client.calls import Call
 from circlebook.client.errors import TransportError, error_for
+from circlebook.client.events import ServerEvent, aparse, parse
 from circlebook.client.models import (
     Accepted,
     Account,
@@ -26,6 +27,8 @@ from circlebook.client.models import (
 )
 
 T = TypeVar("T")
+# A stream may stay quiet for long; the server's keep-alives arrive every 15 s.
+_STREAM = httpx.Timeout(10.0, read=60.0)
 DEFAULT_DEVICE = "circlebook SDK"
 
 
@@ -93,6 +96,20 @@ class Client:
 
     def health(self) -> str:
         return self.send(calls.health())
+
+    def events(self, *, last_event_id: str | None = None) -> Iterator[ServerEvent]:
+        """Follow the account's events until the server or the caller closes the stream."""
+        headers = _headers(self.token)
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        try:
+            with self._http.stream("GET", "/v1/events", headers=headers, timeout=_STREAM) as r:
+                if r.status_code >= 400:
+                    r.read()
+                    _read(calls.health(), r)
+                yield from parse(r.iter_lines())
+        except httpx.HTTPError as exc:
+            raise TransportError(f"event stream from {self._http.base_url} ended: {exc}") from exc
 
     def request_code(self, phone: str, region: str | None = None) -> int:
         return self.send(calls.request_code(phone, region))
@@ -223,6 +240,23 @@ class AsyncClient:
 
     async def health(self) -> str:
         return await self.send(calls.health())
+
+    async def events(self, *, last_event_id: str | None = None) -> AsyncIterator[ServerEvent]:
+        """Follow the account's events until the server or the caller closes the stream."""
+        headers = _headers(self.token)
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        try:
+            async with self._http.stream(
+                "GET", "/v1/events", headers=headers, timeout=_STREAM
+            ) as r:
+                if r.status_code >= 400:
+                    await r.aread()
+                    _read(calls.health(), r)
+                async for event in aparse(r.aiter_lines()):
+                    yield event
+        except httpx.HTTPError as exc:
+            raise TransportError(f"event stream from {self._http.base_url} ended: {exc}") from exc
 
     async def request_code(self, phone: str, region: str | None = None) -> int:
         return await self.send(calls.request_code(phone, region))

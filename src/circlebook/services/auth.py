@@ -18,6 +18,7 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account
 from circlebook.domain.names import clean_name
+from circlebook.services import events
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import new_id
 from circlebook.services.phones import normalize_phone
@@ -108,6 +109,9 @@ def sign_in(
         if account is None:
             account = Account(new_id("a"), phone, display or "", stamp(now))
             uow.accounts.add(account)
+            # Invitations sent before this number signed up reach it now.
+            for waiting in uow.invitations.pending_for_phone(phone, stamp(now)):
+                events.invitation_received(uow, waiting, account.id, stamp(now))
         token = secrets.token_urlsafe(32)
         uow.sessions.add(token_hash(token), account.id, device, stamp(now))
         uow.commit()

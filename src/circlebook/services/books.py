@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
 from circlebook.domain.visibility import Viewer
-from circlebook.services import sync_tokens
+from circlebook.services import events, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.entries import visible_entries
 from circlebook.services.ids import new_book_id, new_id
@@ -84,16 +85,22 @@ def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
 
 def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> BookSummary:
     title = clean_title(title)
+    now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
-        uow.books.bump(book_id, stamp(rt.clock.now()), title=title)
+        version = uow.books.bump(book_id, now, title=title)
+        events.book_changed(rt, uow, book_id, version, now)
         uow.commit()
     return get_book(rt, account, book_id)
 
 
 def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
     """The owner ends the book: its entries, invitations and history all go."""
+    now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
+        members = uow.entries.account_ids(book_id)
         uow.books.remove(book_id)
+        for member in members:
+            events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)
         uow.commit()

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Departure, Entry, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
 from circlebook.domain.visibility import Viewer, can_see, shown_tags
-from circlebook.services import sync_tokens
+from circlebook.services import events, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import viewer_in
@@ -173,4 +174,6 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
         version = uow.books.bump(book_id, now)
         uow.entries.remove(target.id)
         uow.departures.add(book_id, Departure(target.id, target.account_id, target.tags, version))
+        events.book_changed(rt, uow, book_id, version, now, target, old_tags=target.tags)
+        events.to_account(uow, EventType.BOOK_LEFT, target.account_id, now, book_id=book_id)
         uow.commit()

@@ -13,9 +13,11 @@ from circlebook.domain.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
+from circlebook.services import events
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
@@ -101,6 +103,9 @@ def invite_into(
     _spend_quota(uow, owner, len(fresh), now, policy)
     for invitation in fresh:
         uow.invitations.add(invitation)
+        known = uow.accounts.by_phone(invitation.phone)
+        if known is not None:
+            events.invitation_received(uow, invitation, known.id, stamp(now))
     return outcomes
 
 
@@ -150,8 +155,19 @@ def pending_for_book(rt: Runtime, account: Account, book_id: str) -> list[Invita
 def revoke(rt: Runtime, account: Account, book_id: str, invitation_id: str) -> None:
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
-        if not is_wellformed(invitation_id) or not uow.invitations.remove(book_id, invitation_id):
+        invitation = uow.invitations.get(invitation_id) if is_wellformed(invitation_id) else None
+        if invitation is None or not uow.invitations.remove(book_id, invitation_id):
             raise NotFoundError("no such pending invitation")
+        invitee = uow.accounts.by_phone(invitation.phone)
+        if invitee is not None:
+            events.to_account(
+                uow,
+                EventType.INVITATION_REVOKED,
+                invitee.id,
+                stamp(rt.clock.now()),
+                invitation_id=invitation_id,
+                book_id=book_id,
+            )
         uow.commit()
 
 
@@ -199,16 +215,42 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
             tags_version=version,
         )
         uow.entries.add(entry, invitation_id=invitation.id)
+        book = uow.books.get(invitation.book_id)
+        assert book is not None  # its row was just locked by bump()
+        at = stamp(now)
+        events.to_account(
+            uow,
+            EventType.INVITATION_ACCEPTED,
+            book.owner_id,
+            at,
+            invitation_id=invitation.id,
+            book_id=book.id,
+            entry_id=entry.id,
+        )
+        events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
         uow.commit()
     return entry
 
 
 def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
     """Say no: the invitation, with the phone and name it held, is deleted outright."""
+    now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        if (
-            not is_wellformed(invitation_id)
-            or uow.invitations.take(invitation_id, account.phone, stamp(rt.clock.now())) is None
-        ):
+        invitation = (
+            uow.invitations.take(invitation_id, account.phone, now)
+            if is_wellformed(invitation_id)
+            else None
+        )
+        if invitation is None:
             raise NotFoundError("no such invitation: it was answered, revoked or has expired")
+        book = uow.books.get(invitation.book_id)
+        if book is not None:
+            events.to_account(
+                uow,
+                EventType.INVITATION_DECLINED,
+                book.owner_id,
+                now,
+                invitation_id=invitation.id,
+                book_id=book.id,
+            )
         uow.commit()

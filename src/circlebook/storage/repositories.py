@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account, Book, Departure, Entry, Invitation, Role
 from circlebook.domain.tags import join_tags, split_tags
 from circlebook.services.ports import EntryRow
@@ -17,6 +19,7 @@ from circlebook.storage.schema import (
     books,
     departures,
     entries,
+    events,
     invitations,
     invite_quota,
     sessions,
@@ -302,6 +305,10 @@ class SqlEntries:
     def by_invitation(self, invitation_id: str) -> Entry | None:
         return self._one(entries.c.invitation_id == invitation_id)
 
+    def account_ids(self, book_id: str) -> list[str]:
+        query = select(entries.c.account_id).where(entries.c.book_id == book_id)
+        return list(self.conn.execute(query).scalars())
+
     def phones(self, book_id: str) -> set[str]:
         rows = self.conn.execute(
             select(accounts.c.phone)
@@ -470,3 +477,69 @@ class SqlInviteQuota:
                 invite_quota.c.account_id == account_id, invite_quota.c.day < day
             )
         )
+
+
+def _tags_or_none(text: str | None) -> frozenset[str] | None:
+    return None if text is None else split_tags(text)
+
+
+class SqlEvents:
+    # Any constant: the key of the advisory lock that orders event ids on PostgreSQL.
+    _ORDER_LOCK = 7_250_101
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, event: Event) -> Event:
+        if self.conn.dialect.name == "postgresql":
+            # Ids come from a sequence, and concurrent transactions could commit
+            # 11 before 10; a reader resuming after 11 would then miss 10. Taking
+            # this lock until commit makes ids commit in the order they are drawn.
+            self.conn.execute(select(func.pg_advisory_xact_lock(self._ORDER_LOCK)))
+        event_id = self.conn.execute(
+            insert(events)
+            .values(
+                type=event.type.value,
+                data=orjson.dumps(event.data).decode(),
+                account_id=event.account_id,
+                book_id=event.book_id,
+                subject_id=event.subject_id,
+                old_tags=None if event.old_tags is None else join_tags(event.old_tags),
+                new_tags=None if event.new_tags is None else join_tags(event.new_tags),
+                created_at=event.created_at,
+            )
+            .returning(events.c.id)
+        ).scalar_one()
+        return event.numbered(int(event_id))
+
+    def after(self, event_id: int, account_id: str, book_ids: Sequence[str]) -> list[Event]:
+        """Events after `event_id` addressed to the account or to one of its books, in order."""
+        audience = events.c.account_id == account_id
+        if book_ids:
+            audience = audience | events.c.book_id.in_(book_ids)
+        rows = self.conn.execute(
+            select(events).where(events.c.id > event_id, audience).order_by(events.c.id)
+        )
+        return [
+            Event(
+                type=EventType(r.type),
+                data=orjson.loads(r.data),
+                account_id=r.account_id,
+                book_id=r.book_id,
+                subject_id=r.subject_id,
+                old_tags=_tags_or_none(r.old_tags),
+                new_tags=_tags_or_none(r.new_tags),
+                created_at=r.created_at,
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    def first_id(self) -> int | None:
+        return self.conn.execute(select(func.min(events.c.id))).scalar_one_or_none()
+
+    def last_id(self) -> int:
+        return int(self.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+    def prune_before(self, cutoff: str) -> None:
+        self.conn.execute(delete(events).where(events.c.created_at < cutoff))

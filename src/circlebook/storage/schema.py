@@ -34,6 +34,7 @@ ID = String(32)
 TIME = String(32)
 PHONE = String(20)
 NAME = String(200)
+EVENT_ID = BigInteger().with_variant(Integer, "sqlite")
 
 accounts = Table(
     "accounts",
@@ -137,4 +138,25 @@ invite_quota = Table(
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("count", Integer, nullable=False),
+)
+
+# The durable record behind the event stream: a terminal that reconnects with
+# Last-Event-ID is answered from here, whatever a broker may have dropped.
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("type", String(32), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("account_id", ID, nullable=True),
+    Column("book_id", ID, nullable=True),
+    Column("subject_id", ID, nullable=True),
+    Column("old_tags", Text, nullable=True),
+    Column("new_tags", Text, nullable=True),
+    Column("created_at", TIME, nullable=False),
+    Index("ix_events_account_id_id", "account_id", "id"),
+    Index("ix_events_book_id_id", "book_id", "id"),
+    Index("ix_events_created_at", "created_at"),
 )

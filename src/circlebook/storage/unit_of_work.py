@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Sequence
 from types import TracebackType
 
 from sqlalchemy import Engine
 
+from circlebook.domain.events import Event
+from circlebook.services.ports import Publisher
 from circlebook.storage.database import WRITE
 from circlebook.storage.repositories import (
     SqlAccounts,
@@ -15,6 +18,7 @@ from circlebook.storage.repositories import (
     SqlCodes,
     SqlDepartures,
     SqlEntries,
+    SqlEvents,
     SqlInvitations,
     SqlInviteQuota,
     SqlSessions,
@@ -37,12 +41,43 @@ def _sqlite_writers(engine: Engine) -> threading.Lock | None:
         return _WRITERS.setdefault(engine, threading.Lock())
 
 
+class _Nobody:
+    def publish(self, events: Sequence[Event]) -> None:
+        pass
+
+
+class _Recording:
+    """The event log, remembering what this transaction recorded so it can be published."""
+
+    def __init__(self, log: SqlEvents) -> None:
+        self._log = log
+        self.recorded: list[Event] = []
+
+    def add(self, event: Event) -> Event:
+        numbered = self._log.add(event)
+        self.recorded.append(numbered)
+        return numbered
+
+    def after(self, event_id: int, account_id: str, book_ids: Sequence[str]) -> list[Event]:
+        return self._log.after(event_id, account_id, book_ids)
+
+    def first_id(self) -> int | None:
+        return self._log.first_id()
+
+    def last_id(self) -> int:
+        return self._log.last_id()
+
+    def prune_before(self, cutoff: str) -> None:
+        self._log.prune_before(cutoff)
+
+
 class SqlUnitOfWork:
     """Opens a transaction on enter; commits only when told, rolls back otherwise."""
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(self, engine: Engine, *, write: bool, publisher: Publisher | None = None) -> None:
         self._engine = engine
         self._write = write
+        self._publisher = publisher or _Nobody()
 
     def __enter__(self) -> SqlUnitOfWork:
         self._queue = _sqlite_writers(self._engine) if self._write else None
@@ -68,6 +103,7 @@ class SqlUnitOfWork:
         self.departures = SqlDepartures(conn)
         self.invitations = SqlInvitations(conn)
         self.invite_quota = SqlInviteQuota(conn)
+        self.events = _Recording(SqlEvents(conn))
         return self
 
     def __exit__(
@@ -89,12 +125,17 @@ class SqlUnitOfWork:
             self._queue = None
 
     def commit(self) -> None:
+        """Commit, then publish the events recorded: nobody hears of what did not happen."""
         self._tx.commit()
+        recorded, self.events.recorded = self.events.recorded, []
+        if recorded:
+            self._publisher.publish(recorded)
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, publisher: Publisher | None = None) -> None:
         self.engine = engine
+        self.publisher = publisher
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write)
+        return SqlUnitOfWork(self.engine, write=write, publisher=self.publisher)

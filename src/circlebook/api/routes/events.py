@@ -1,0 +1,118 @@
+"""GET /v1/events: the signed-in account's events as Server-Sent Events, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from circlebook.api.deps import RuntimeDep, TokenDep
+from circlebook.domain.events import Event, EventType
+from circlebook.domain.model import Account
+from circlebook.notify import Hub, Subscriber
+from circlebook.services import auth, events
+from circlebook.services.ports import Runtime
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+def frame(event: Event) -> bytes:
+    """One event in the text/event-stream format (HTML Living Standard, 9.2)."""
+    data = orjson.dumps({**event.data, "type": event.type.value}).decode()
+    return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
+
+
+def resync(last_id: int) -> bytes:
+    """Tell the client it missed what the log no longer holds: fetch its books in full."""
+    return f'id: {last_id}\nevent: resync\ndata: {{"type": "resync"}}\n\n'.encode()
+
+
+async def _follow(
+    rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, event: Event
+) -> None:
+    """Keep the subscriber's place in a book current after an event about its own entry."""
+    book_id = event.data.get("book_id")
+    if book_id is None:
+        return
+    if event.type is EventType.BOOK_LEFT:
+        hub.watch(subscriber, book_id, None)
+    elif event.type is EventType.BOOK_CHANGED and event.subject_id == account.id:
+        hub.watch(
+            subscriber, book_id, await run_in_threadpool(events.viewer_of, rt, account, book_id)
+        )
+
+
+async def _stream(
+    rt: Runtime, hub: Hub, account: Account, last_event_id: str | None, heartbeat: float
+) -> AsyncIterator[bytes]:
+    subscriber = Subscriber(account.id)
+    # Attach before reading where the log stands, so nothing committed in between
+    # is lost: it arrives live, or in the replay below, and duplicates are skipped.
+    hub.attach(subscriber)
+    try:
+        subscription = await run_in_threadpool(events.subscribe, rt, account)
+        for book_id, viewer in subscription.viewers.items():
+            hub.watch(subscriber, book_id, viewer)
+        yield b"retry: 2000\n\n"
+        after = subscription.last_id
+        if last_event_id is not None:
+            after = int(last_event_id) if last_event_id.isdigit() else -1
+        replay = await run_in_threadpool(
+            events.missed, rt, account, max(after, 0), list(subscriber.viewers)
+        )
+        cursor = max(after, 0)
+        if replay is None or after < 0:
+            yield resync(subscription.last_id)
+            cursor = subscription.last_id
+            replay = []
+        for event in replay:
+            cursor = event.id
+            if subscriber.wants(event):
+                await _follow(rt, hub, subscriber, account, event)
+                yield frame(event)
+        while True:
+            try:
+                event = await asyncio.wait_for(subscriber.queue.get(), timeout=heartbeat)
+            except TimeoutError:
+                yield b": keep-alive\n\n"  # keeps proxies from closing an idle stream
+                continue
+            if subscriber.overflowed:
+                yield resync(cursor)
+                return  # the client reconnects and fetches in full
+            if event.id <= cursor:
+                continue
+            cursor = event.id
+            await _follow(rt, hub, subscriber, account, event)
+            yield frame(event)
+    finally:
+        hub.detach(subscriber)
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_events(
+    request: Request,
+    rt: RuntimeDep,
+    token: TokenDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
+) -> StreamingResponse:
+    """Events for the signed-in account: invitations, answers, book changes it can see.
+
+    Each carries ids and a sync token, never entries. Reconnect with
+    Last-Event-ID to get what was missed, or a `resync` event when it is gone.
+    """
+    account = await run_in_threadpool(auth.authenticate, rt, token)
+    heartbeat: float = request.app.state.settings.events_heartbeat_seconds
+    return StreamingResponse(
+        _stream(rt, request.app.state.hub, account, last_event_id, heartbeat),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

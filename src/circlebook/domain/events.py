@@ -1,0 +1,55 @@
+"""What happened, told to the people it concerns: the server's pushes to terminals.
+
+An event carries ids and sync tokens, never entries: a terminal that hears of
+a change fetches it with `since=` and so sees only what the rules let it see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from circlebook.domain.model import Role
+from circlebook.domain.visibility import Viewer, can_see
+
+
+class EventType(StrEnum):
+    INVITATION_RECEIVED = "invitation.received"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_DECLINED = "invitation.declined"
+    BOOK_CHANGED = "book.changed"
+    BOOK_LEFT = "book.left"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Addressed to one account, or (book.changed) to the members of a book it concerns.
+
+    For a book event, `subject_id` is the account whose entry changed and
+    `old_tags`/`new_tags` its tags before and after (None: no entry then). A
+    book event without a subject (a new title) concerns every member.
+    """
+
+    type: EventType
+    data: dict[str, str]
+    account_id: str | None = None
+    book_id: str | None = None
+    subject_id: str | None = None
+    old_tags: frozenset[str] | None = None
+    new_tags: frozenset[str] | None = None
+    created_at: str = ""
+    id: int = 0
+
+    def numbered(self, event_id: int) -> Event:
+        return replace(self, id=event_id)
+
+
+def concerns(viewer: Viewer, event: Event) -> bool:
+    """Whether a book event changes what `viewer` sees of its book."""
+    if event.subject_id is None or viewer.is_owner or event.subject_id == viewer.account_id:
+        return True
+    return any(
+        tags is not None and can_see(viewer, event.subject_id, Role.MEMBER, tags)
+        for tags in (event.old_tags, event.new_tags)
+    )

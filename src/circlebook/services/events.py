@@ -1,0 +1,95 @@
+"""The event stream's use cases: recording what happened, and what a subscriber may hear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from circlebook.domain.events import Event, EventType
+from circlebook.domain.model import Account, Entry, Invitation, Role
+from circlebook.domain.visibility import Viewer
+from circlebook.services import sync_tokens
+from circlebook.services.clock import stamp
+from circlebook.services.ports import Runtime, UnitOfWork
+
+# Past this, a terminal that reconnects is told to resync instead of replayed.
+RETENTION = timedelta(days=7)
+
+
+def book_changed(
+    rt: Runtime,
+    uow: UnitOfWork,
+    book_id: str,
+    version: int,
+    at: str,
+    subject: Entry | None = None,
+    *,
+    old_tags: frozenset[str] | None = None,
+    new_tags: frozenset[str] | None = None,
+) -> None:
+    """Record that a book changed; `subject` is the entry that did (None: all of it)."""
+    everyone = subject is None or subject.role is Role.OWNER
+    uow.events.add(
+        Event(
+            EventType.BOOK_CHANGED,
+            {"book_id": book_id, "sync_token": sync_tokens.issue(rt.secret_key, book_id, version)},
+            book_id=book_id,
+            subject_id=None if everyone or subject is None else subject.account_id,
+            old_tags=old_tags,
+            new_tags=new_tags,
+            created_at=at,
+        )
+    )
+
+
+def to_account(uow: UnitOfWork, kind: EventType, account_id: str, at: str, **data: str) -> None:
+    uow.events.add(Event(kind, data, account_id=account_id, created_at=at))
+
+
+def invitation_received(uow: UnitOfWork, invitation: Invitation, account_id: str, at: str) -> None:
+    to_account(
+        uow,
+        EventType.INVITATION_RECEIVED,
+        account_id,
+        at,
+        invitation_id=invitation.id,
+        book_id=invitation.book_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Who listens: the account, its place in each of its books, and where the log stands."""
+
+    account: Account
+    viewers: dict[str, Viewer]
+    last_id: int
+
+
+def subscribe(rt: Runtime, account: Account) -> Subscription:
+    with rt.uow() as uow:
+        memberships = uow.books.memberships(account.id)
+        last = uow.events.last_id()
+    return Subscription(account, {b.id: Viewer.of(e) for b, e in memberships}, last)
+
+
+def viewer_of(rt: Runtime, account: Account, book_id: str) -> Viewer | None:
+    """The account's current place in a book, after an event that may have changed it."""
+    with rt.uow() as uow:
+        entry = uow.entries.of_account(book_id, account.id)
+    return Viewer.of(entry) if entry else None
+
+
+def missed(rt: Runtime, account: Account, after: int, book_ids: list[str]) -> list[Event] | None:
+    """Events after `after` for this account and its books; None when the log no longer has them."""
+    with rt.uow() as uow:
+        first = uow.events.first_id()
+        if first is not None and after < first - 1:
+            return None
+        return uow.events.after(after, account.id, book_ids)
+
+
+def prune(rt: Runtime) -> None:
+    with rt.uow(write=True) as uow:
+        uow.events.prune_before(stamp(rt.clock.now() - RETENTION))
+        uow.commit()
