@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -57,6 +58,39 @@ def postgres_database() -> Iterator[str]:
     yield url
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+REDIS_URL = os.environ.get("CIRCLEBOOK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis; tests give their brokers a channel of their own run."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        services_unavailable(f"Redis at {REDIS_URL}", exc)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def run_channel() -> str:
+    """A broker channel no other test run shares."""
+    return f"circlebook_test_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def empty_postgres(postgres_database: str) -> str:
+    """The run's PostgreSQL database, emptied, for servers started as processes."""
+    engine = make_engine(postgres_database)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()
+    return postgres_database
 
 
 @pytest.fixture(scope="session")

@@ -46,10 +46,10 @@ def policy_of(settings: Settings) -> Policy:
 def broker_for(settings: Settings) -> Broker:
     kind = settings.broker_kind
     if kind == "redis":
-        return RedisBroker(settings.broker)
+        return RedisBroker(settings.broker, settings.broker_channel)
     if kind == "postgres":
         url = make_url(settings.database_url).set(drivername="postgresql")
-        return PostgresBroker(url.render_as_string(hide_password=False))
+        return PostgresBroker(url.render_as_string(hide_password=False), settings.broker_channel)
     return LocalBroker()
 
 

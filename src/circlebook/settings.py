@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     codes_per_window: PositiveInt = 3
     code_window_seconds: PositiveInt = 900
     broker: str = ""
+    # Instances that should hear each other use the same channel; separate
+    # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.
+    broker_channel: str = Field(default="circlebook_events", pattern=r"^[a-z0-9_]{1,48}$")
     events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
 
     @field_validator("region")

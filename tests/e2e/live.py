@@ -46,14 +46,17 @@ class Server:
 
 
 @contextmanager
-def live_server(workdir: Path) -> Iterator[Server]:
-    """`circlebook serve` on SQLite in `workdir`, texting codes to a file; stopped at the end."""
+def live_server(workdir: Path, name: str = "server", **settings: str) -> Iterator[Server]:
+    """`circlebook serve` (SQLite in `workdir` unless told otherwise), texting codes to a file.
+
+    Several servers given the same `workdir` share the outbox, as instances
+    behind one load balancer share one SMS gateway.
+    """
     port, outbox = free_port(), workdir / "outbox.jsonl"
-    env = clean_env(
-        CIRCLEBOOK_DATABASE_URL=f"sqlite:///{workdir / 'circlebook.db'}",
-        CIRCLEBOOK_SMS=f"file:{outbox}",
-    )
-    log = workdir / "server.log"
+    chosen = {"database_url": f"sqlite:///{workdir / 'circlebook.db'}", "sms": f"file:{outbox}"}
+    chosen.update(settings)
+    env = clean_env(**{f"CIRCLEBOOK_{key.upper()}": value for key, value in chosen.items()})
+    log = workdir / f"{name}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [*CIRCLEBOOK, "serve", "--port", str(port)], env=env, stdout=sink, stderr=sink

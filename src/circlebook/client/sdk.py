@@ -73,6 +73,10 @@ class Client:
         self.token = token
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
 
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
     def __enter__(self) -> Self:
         return self
 

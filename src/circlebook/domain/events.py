@@ -28,7 +28,8 @@ class Event:
 
     For a book event, `subject_id` is the account whose entry changed and
     `old_tags`/`new_tags` its tags before and after (None: no entry then). A
-    book event without a subject (a new title) concerns every member.
+    book event without tags on either side (a new title, the owner's entry)
+    concerns every member.
     """
 
     type: EventType
@@ -47,8 +48,10 @@ class Event:
 
 def concerns(viewer: Viewer, event: Event) -> bool:
     """Whether a book event changes what `viewer` sees of its book."""
-    if event.subject_id is None or viewer.is_owner or event.subject_id == viewer.account_id:
+    if viewer.is_owner or event.subject_id in (None, viewer.account_id):
         return True
+    if event.old_tags is None and event.new_tags is None:
+        return True  # the book itself or the owner's entry: everyone sees those
     return any(
         tags is not None and can_see(viewer, event.subject_id, Role.MEMBER, tags)
         for tags in (event.old_tags, event.new_tags)

@@ -60,6 +60,8 @@ def create_book(
         outcomes = invite_into(
             uow, book, account, invitees, reading_region(rt, account, region), now, rt.policy
         )
+        # The owner's open streams learn of the new book and follow it from here.
+        events.book_changed(rt, uow, book.id, book.version, at, me)
         uow.commit()
     token = sync_tokens.issue(rt.secret_key, book.id, book.version)
     return BookSummary(book, me, 1, token), outcomes

@@ -145,6 +145,10 @@ def update_entry(
                 book_id, Departure(target.id, target.account_id, target.tags, version)
             )
         uow.entries.update(target.id, values)
+        new_tags_now: frozenset[str] = values.get("tags", target.tags)
+        events.book_changed(
+            rt, uow, book_id, version, now, target, old_tags=target.tags, new_tags=new_tags_now
+        )
         uow.commit()
     return Entry(
         target.id,

@@ -27,14 +27,19 @@ def book_changed(
     old_tags: frozenset[str] | None = None,
     new_tags: frozenset[str] | None = None,
 ) -> None:
-    """Record that a book changed; `subject` is the entry that did (None: all of it)."""
-    everyone = subject is None or subject.role is Role.OWNER
+    """Record that a book changed; `subject` is the entry that did (None: all of it).
+
+    The owner's entry is seen by everyone, so a change to it leaves the tags
+    out and concerns every member, like a change to the book itself.
+    """
+    if subject is not None and subject.role is Role.OWNER:
+        old_tags = new_tags = None
     uow.events.add(
         Event(
             EventType.BOOK_CHANGED,
             {"book_id": book_id, "sync_token": sync_tokens.issue(rt.secret_key, book_id, version)},
             book_id=book_id,
-            subject_id=None if everyone or subject is None else subject.account_id,
+            subject_id=subject.account_id if subject is not None else None,
             old_tags=old_tags,
             new_tags=new_tags,
             created_at=at,

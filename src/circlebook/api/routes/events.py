@@ -75,6 +75,8 @@ async def _stream(
             if subscriber.wants(event):
                 await _follow(rt, hub, subscriber, account, event)
                 yield frame(event)
+        # From here on every event reaches this stream live: a client may now act.
+        yield f'event: ready\ndata: {{"type": "ready", "last_event_id": {cursor}}}\n\n'.encode()
         while True:
             try:
                 event = await asyncio.wait_for(subscriber.queue.get(), timeout=heartbeat)
@@ -108,6 +110,7 @@ async def stream_events(
 
     Each carries ids and a sync token, never entries. Reconnect with
     Last-Event-ID to get what was missed, or a `resync` event when it is gone.
+    A `ready` event follows the replay: from then on nothing is missed.
     """
     account = await run_in_threadpool(auth.authenticate, rt, token)
     heartbeat: float = request.app.state.settings.events_heartbeat_seconds
