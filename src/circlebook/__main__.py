@@ -25,11 +25,14 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="server processes (needs PostgreSQL or Redis)")
+    ] = 1,
 ) -> None:
     """Run the server (migrating an empty database first)."""
     from circlebook import serving  # see migrate() for why it is imported here
 
-    serving.serve(host, port)
+    serving.serve(host, port, workers)
 
 
 def main() -> None:

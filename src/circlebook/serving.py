@@ -7,7 +7,9 @@ import logging
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
+from sqlalchemy import Engine
 
 from circlebook.app import create_app
 from circlebook.settings import Settings, SettingsError, load_settings
@@ -40,9 +42,8 @@ def migrate() -> None:
     err.print(f"database at revision {migrations.head()}")
 
 
-def serve(host: str | None, port: int | None) -> None:
-    """Run the server (migrating an empty database first)."""
-    settings = _settings(host=host, port=port)
+def _ready_engine(settings: Settings) -> Engine:
+    """The database engine, once the schema is current (an empty database is migrated)."""
     _prepare_sqlite_dir(settings)
     engine = make_engine(settings.database_url)
     state = migrations.state(engine)
@@ -53,13 +54,49 @@ def serve(host: str | None, port: int | None) -> None:
             f"[red]circlebook: the database schema is {state.value}:[/red] run `circlebook migrate`"
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, engine=engine)
+    return engine
+
+
+def _frozen(app: FastAPI) -> FastAPI:
     # Everything loaded so far lives as long as the process. Freezing it keeps the
     # collector's full passes from walking it again and again: without this, a
     # full collection during a 10,000-entry fetch paused the server for ~65 ms.
     gc.collect()
     gc.freeze()
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve --workers N`, built from the environment."""
+    settings = load_settings()
+    return _frozen(create_app(settings, engine=make_engine(settings.database_url)))
+
+
+def serve(host: str | None, port: int | None, workers: int = 1) -> None:
+    """Run the server (migrating an empty database first), in one or several processes."""
+    settings = _settings(host=host, port=port)
+    if workers > 1 and settings.broker_kind == "local":
+        err.print(
+            "[red]circlebook: --workers needs events shared between processes:[/red] "
+            "use PostgreSQL, or set CIRCLEBOOK_BROKER to a redis:// URL"
+        )
+        raise typer.Exit(2)
+    engine = _ready_engine(settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     where = settings.sqlite_path or "PostgreSQL"
     err.print(f"circlebook on http://{settings.host}:{settings.port} (data: {where})")
+    if workers > 1:
+        engine.dispose()
+        # Each worker builds its own app from the same environment; the secret key
+        # must then come from it too, which settings require for PostgreSQL.
+        uvicorn.run(
+            "circlebook.serving:worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    app = _frozen(create_app(settings, engine=engine))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

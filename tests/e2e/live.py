@@ -46,7 +46,9 @@ class Server:
 
 
 @contextmanager
-def live_server(workdir: Path, name: str = "server", **settings: str) -> Iterator[Server]:
+def live_server(
+    workdir: Path, name: str = "server", *, workers: int = 1, **settings: str
+) -> Iterator[Server]:
     """`circlebook serve` (SQLite in `workdir` unless told otherwise), texting codes to a file.
 
     Several servers given the same `workdir` share the outbox, as instances
@@ -59,7 +61,10 @@ def live_server(workdir: Path, name: str = "server", **settings: str) -> Iterato
     log = workdir / f"{name}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*CIRCLEBOOK, "serve", "--port", str(port)], env=env, stdout=sink, stderr=sink
+            [*CIRCLEBOOK, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=sink,
+            stderr=sink,
         )
     url = f"http://127.0.0.1:{port}"
     try:

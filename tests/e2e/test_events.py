@@ -213,3 +213,19 @@ def test_idle_streams_get_keep_alives_and_anonymous_ones_a_401(
         refused = server.http.get("/v1/events")
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.postgres
+def test_worker_processes_of_one_server_share_events(
+    tmp_path: Path, empty_postgres: str, run_channel: str, clients: ExitStack
+) -> None:
+    settings = {"database_url": empty_postgres, "secret_key": SECRET, "broker_channel": run_channel}
+    with live_server(tmp_path, workers=2, **QUICK, **settings) as server:
+        owner = person(clients, server, OWNER, "Owner")
+        friend = person(clients, server, FRIEND, "Friend")
+        # With two workers, each of several streams lands on either process.
+        with ExitStack() as streams:
+            hearing = [streams.enter_context(listening(friend)) for _ in range(4)]
+            book = owner.create_book("Workers", [Invitee(FRIEND)]).book
+            for hears in hearing:
+                assert hears.next("invitation.received").data["book_id"] == book.id

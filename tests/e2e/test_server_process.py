@@ -117,3 +117,16 @@ def test_serve_refuses_a_database_behind_the_code_until_migrated(tmp_path: Path)
     )
     assert result.returncode == 2
     assert "circlebook migrate" in result.stderr
+
+
+def test_serve_refuses_several_workers_without_a_shared_broker(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "circlebook", "serve", "--workers", "2"],
+        env=clean_env(CIRCLEBOOK_DATABASE_URL=f"sqlite:///{tmp_path}/cb.db"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "redis://" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -30,11 +31,12 @@ from circlebook.client.config import (
 from circlebook.client.contacts import AddressBook, ContactsError, read_file
 from circlebook.client.demo import main as play_demo
 from circlebook.client.errors import ClientError
+from circlebook.client.following import follow
 from circlebook.client.models import Book, Entry, Invitee, Outcome
 from circlebook.client.naming import AmbiguousNameError, resolve
 from circlebook.client.picking import Pick, PickError, parse_numbers, pick
 from circlebook.client.sdk import Client
-from circlebook.client.sync import LocalBook
+from circlebook.client.sync import LocalBook, SyncReport
 
 app = typer.Typer(
     help="circlebook: a shared address book built by consent.",
@@ -397,9 +399,25 @@ def _local_copy_path(book_id: str) -> Path:
     return data_dir() / "books" / f"{book_id}.json"
 
 
+def _report_sync(
+    title: str, local: LocalBook, report: SyncReport, path: Path, as_json: bool
+) -> None:
+    if as_json:
+        render.as_json({"report": report, "entries": list(local.entries.values())})
+        return
+    how = "full fetch" if report.full else "changes since last sync"
+    render.say(
+        f"{title}: {how}: {report.changed} new or changed, {report.removed} removed; "
+        f"{len(local.entries)} entries kept in {path}"
+    )
+
+
 @app.command()
 def sync(
     book: Annotated[str, typer.Argument(help="book id, id prefix or title")],
+    follow_changes: Annotated[
+        bool, typer.Option("--follow", help="stay on and sync each change as it happens")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Bring the local copy of a book up to date, fetching only what changed."""
@@ -408,15 +426,43 @@ def sync(
         path = _local_copy_path(target.id)
         local = LocalBook.load(path, target.id)
         report = local.sync(client)
-    local.save(path)
-    if as_json:
-        render.as_json({"report": report, "entries": list(local.entries.values())})
-        return
-    how = "full fetch" if report.full else "changes since last sync"
-    render.say(
-        f"{target.title}: {how}: {report.changed} new or changed, {report.removed} removed; "
-        f"{len(local.entries)} entries kept in {path}"
-    )
+        local.save(path)
+        _report_sync(target.title, local, report, path, as_json)
+        if not follow_changes:
+            return
+        for event in follow(client):
+            if event.data.get("book_id") not in (None, target.id):
+                continue
+            if event.type == "book.left":
+                raise CliError(f"you are no longer in {target.title}")
+            # On "ready" too: a change between the first sync and the stream going
+            # live has no event this stream will replay.
+            if event.type in ("book.changed", "resync", "ready"):
+                if event.type == "resync":
+                    local.sync_token = None  # the server could not replay: fetch in full
+                report = local.sync(client)
+                local.save(path)
+                if event.type != "ready" or report.changed or report.removed:
+                    _report_sync(target.title, local, report, path, as_json)
+
+
+@app.command()
+def watch(as_json: JsonOpt = False) -> None:
+    """Print your events as they happen: invitations, answers, changes to your books."""
+    with connected() as (client, _):
+        titles = {b.id: b.title for b in client.books()}
+        for event in follow(client):
+            if event.type == "ready" and not as_json:
+                render.err.print("Listening; events appear here as they happen (Ctrl-C stops).")
+                continue
+            if as_json:
+                render.json_line({"id": event.id, "type": event.type, **event.data})
+                continue
+            book_id = str(event.data.get("book_id", ""))
+            if book_id and book_id not in titles and event.type != "book.left":
+                titles.update({b.id: b.title for b in client.books()})
+            where = titles.get(book_id, book_id)
+            render.say(f"{time.strftime('%H:%M:%S')}  {event.type:<20} {where}")
 
 
 def _csv(entries: Sequence[Entry]) -> str:

@@ -52,6 +52,11 @@ def _cell(value: Any) -> Text:
     return value if isinstance(value, Text) else Text("" if value is None else str(value))
 
 
+def json_line(value: Any) -> None:
+    """One compact JSON object per line, flushed: for streams that scripts read as they come."""
+    print(json.dumps(value, ensure_ascii=False), flush=True)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     grid = Table(title=Text(title) if title else None, title_justify="left")
     for column in columns:
