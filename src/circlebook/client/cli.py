@@ -158,7 +158,7 @@ def contacts_import(
     reg = _region(region)
     added = total = 0
     problems: list[tuple[str, str, str]] = []
-    with Progress(transient=True, disable=as_json or len(files) < 2) as progress:
+    with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Importing", total=len(files))
         for path in files:
             try:
