@@ -25,7 +25,8 @@ from circlebook.storage.schema import (
     sessions,
 )
 
-ENTRY_ROW = (
+# The columns of `EntryRow`, in its order; a whole Entry adds its versions.
+VIEW_ROW = (
     entries.c.id,
     entries.c.account_id,
     accounts.c.phone,
@@ -34,9 +35,8 @@ ENTRY_ROW = (
     entries.c.role,
     entries.c.created_at,
     entries.c.updated_at,
-    entries.c.version,
-    entries.c.tags_version,
 )
+ENTRY_ROW = (*VIEW_ROW, entries.c.version, entries.c.tags_version)
 
 
 def _account(row: Row[Any]) -> Account:
@@ -323,16 +323,7 @@ class SqlEntries:
         if since is not None:
             where.append(entries.c.version > since)
         result = self.conn.execute(
-            select(
-                entries.c.id,
-                entries.c.account_id,
-                accounts.c.phone,
-                entries.c.name,
-                entries.c.tags,
-                entries.c.role,
-                entries.c.created_at,
-                entries.c.updated_at,
-            )
+            select(*VIEW_ROW)
             .join(accounts, accounts.c.id == entries.c.account_id)
             .where(and_(*where))
             .order_by(entries.c.created_at, entries.c.id)
