@@ -1,0 +1,76 @@
+"""Who hears a book.changed: exactly the members whose view it changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from circlebook.domain.events import Event, EventType, concerns
+from circlebook.domain.model import Role
+from circlebook.domain.visibility import Viewer
+from circlebook.notify.hub import Hub, Subscriber
+
+RED = frozenset({"red"})
+BLUE = frozenset({"blue"})
+NONE: frozenset[str] = frozenset()
+
+
+def viewer(account: str, tags: frozenset[str], role: Role = Role.MEMBER) -> Viewer:
+    return Viewer(account, f"e_{account}", role, tags, 1)
+
+
+def change(subject: str | None, old: frozenset[str] | None, new: frozenset[str] | None) -> Event:
+    data = {"book_id": "b1", "sync_token": "2.x"}
+    return Event(
+        EventType.BOOK_CHANGED, data, book_id="b1", subject_id=subject, old_tags=old, new_tags=new
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "event", "hears"),
+    [
+        (viewer("owner", NONE, Role.OWNER), change("red1", RED, RED), True),
+        (viewer("red2", RED), change("red1", RED, RED), True),
+        (viewer("blue1", BLUE), change("red1", RED, RED), False),
+        (viewer("plain", NONE), change("red1", RED, RED), False),
+        (viewer("blue1", BLUE), change("red1", RED, BLUE), True),  # moved into blue's view
+        (viewer("red2", RED), change("red1", RED, BLUE), True),  # moved out of red's view
+        (viewer("plain", NONE), change("plain2", NONE, NONE), True),
+        (viewer("blue1", BLUE), change("red1", None, RED), False),  # joined red
+        (viewer("blue1", BLUE), change("red1", RED, None), False),  # left red
+        (viewer("blue1", BLUE), change("blue1", BLUE, RED), True),  # its own entry
+        (viewer("blue1", BLUE), change(None, None, None), True),  # the book's title
+        (viewer("blue1", BLUE), change("owner", None, None), True),  # the owner's entry
+    ],
+)
+def test_book_change_reaches_only_members_whose_view_it_changes(
+    who: Viewer, event: Event, hears: bool
+) -> None:
+    assert concerns(who, event) is hears
+
+
+def test_hub_hands_account_events_to_that_account_and_book_events_by_scope() -> None:
+    hub = Hub()
+    red, blue, newcomer = Subscriber("red2"), Subscriber("blue1"), Subscriber("red1")
+    for sub in (red, blue, newcomer):
+        hub.attach(sub)
+    hub.watch(red, "b1", viewer("red2", RED))
+    hub.watch(blue, "b1", viewer("blue1", BLUE))
+    hub.deliver(change("red1", None, RED))  # red1 joins: not yet following b1
+    hub.deliver(Event(EventType.INVITATION_RECEIVED, {}, account_id="blue1"))
+    got = {s.account_id: [e.type for e in drain(s)] for s in (red, blue, newcomer)}
+    assert got == {
+        "red2": [EventType.BOOK_CHANGED],
+        "blue1": [EventType.INVITATION_RECEIVED],
+        "red1": [EventType.BOOK_CHANGED],
+    }
+    hub.detach(red)
+    hub.deliver(change("red1", RED, RED))
+    assert drain(red) == []
+    assert hub.streams == 2
+
+
+def drain(subscriber: Subscriber) -> list[Event]:
+    out = []
+    while not subscriber.queue.empty():
+        out.append(subscriber.queue.get_nowait())
+    return out
