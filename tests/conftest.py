@@ -88,7 +88,7 @@ def empty_postgres(postgres_database: str) -> str:
     engine = make_engine(postgres_database)
     with engine.begin() as conn:
         tables = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return postgres_database
 
@@ -115,7 +115,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     engine = make_engine(url)
     with engine.begin() as conn:
         tables = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from circlebook import __version__
 from circlebook.api import problems
@@ -16,11 +20,14 @@ from circlebook.api.limits import BodyLimit
 from circlebook.api.routes import auth, books, entries, events, health, invitations
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
+from circlebook.services import events as events_service
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger("circlebook")
 
 
 def sms_sender(spec: str) -> SmsSender:
@@ -53,6 +60,16 @@ def broker_for(settings: Settings) -> Broker:
     return LocalBroker()
 
 
+async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
+    """Drop what the server no longer needs to keep (old events), every hour."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(events_service.prune, runtime)
+        except SQLAlchemyError as exc:  # the next sweep tries again
+            log.warning("could not prune old events: %s", exc)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -76,9 +93,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start(hub.deliver)
+        sweeper = asyncio.create_task(_sweep(runtime))
         try:
             yield
         finally:
+            sweeper.cancel()
             await broker.stop()
 
     app = FastAPI(

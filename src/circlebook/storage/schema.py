@@ -159,4 +159,7 @@ events = Table(
     Index("ix_events_account_id_id", "account_id", "id"),
     Index("ix_events_book_id_id", "book_id", "id"),
     Index("ix_events_created_at", "created_at"),
+    # Ids must never be reused, even after pruning empties the table: a client's
+    # Last-Event-ID would otherwise skip the new events that took old numbers.
+    sqlite_autoincrement=True,
 )

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("new_tags", sa.Text(), nullable=True),
         sa.Column("created_at", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_account_id_id", ["account_id", "id"], unique=False)
