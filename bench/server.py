@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -68,9 +69,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+
+
 @contextmanager
-def running_server(database_url: str, secret_key: str, outbox: Path, log: Path) -> Iterator[str]:
-    """Start `circlebook serve` on a free port; yield its base URL; stop it whatever happens."""
+def server_process(
+    database_url: str,
+    secret_key: str,
+    outbox: Path,
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """Start `circlebook serve` on a free port; yield its URL and pid; stop it whatever happens.
+
+    `extra_env` adds or overrides settings (CIRCLEBOOK_* variables) for this server.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -79,6 +95,7 @@ def running_server(database_url: str, secret_key: str, outbox: Path, log: Path) 
         "CIRCLEBOOK_SMS": f"file:{outbox}",
         "CIRCLEBOOK_HOST": "127.0.0.1",
         "CIRCLEBOOK_INVITES_PER_DAY": "1000000",
+        **(extra_env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
@@ -92,6 +109,13 @@ def running_server(database_url: str, secret_key: str, outbox: Path, log: Path) 
         )
         try:
             _wait_until_up(proc, base_url, log)
-            yield base_url
+            yield Server(base_url, proc.pid)
         finally:
             _stop(proc)
+
+
+@contextmanager
+def running_server(database_url: str, secret_key: str, outbox: Path, log: Path) -> Iterator[str]:
+    """Start `circlebook serve` on a free port; yield its base URL; stop it whatever happens."""
+    with server_process(database_url, secret_key, outbox, log) as server:
+        yield server.base_url

@@ -31,6 +31,16 @@ class Sample:
         return statistics.quantiles(self.seconds, n=100, method="inclusive")[94] * 1000
 
     @property
+    def p99_ms(self) -> float:
+        if len(self.seconds) < 2:
+            return self.seconds[0] * 1000
+        return statistics.quantiles(self.seconds, n=100, method="inclusive")[98] * 1000
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.seconds) * 1000
+
+    @property
     def mean_ms(self) -> float:
         return statistics.fmean(self.seconds) * 1000
 
