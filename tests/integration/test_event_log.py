@@ -36,3 +36,33 @@ def test_log_replays_an_accounts_events_in_order_then_forgets_them_after_a_week(
     assert events.missed(rt, account, start, [book["id"]]) == []
     owner.patch(f"/v1/books/{book['id']}", json={"title": "Log 2"})
     assert events.missed(rt, account, start, [book["id"]]) is None  # what it missed is gone
+
+
+def test_invitation_waiting_for_a_sign_up_is_announced_when_the_number_signs_up(
+    client: TestClient, people: Any
+) -> None:
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    owner = people(OWNER, "Owner")
+    book = owner.post("/v1/books", json={"title": "Wait", "invitees": [{"phone": FRIEND}]}).json()
+    with rt.uow() as uow:
+        before = uow.events.last_id()
+    friend = people(FRIEND, "Friend")  # signs up only now
+    account = auth.authenticate(rt, friend.token)
+    heard = events.missed(rt, account, before, [])
+    assert heard is not None
+    assert [(e.type.value, e.data["book_id"]) for e in heard] == [
+        ("invitation.received", book["id"])
+    ]
+
+
+def test_a_removed_member_is_told_it_left(client: TestClient, people: Any) -> None:
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    owner, friend = people(OWNER, "Owner"), people(FRIEND, "Friend")
+    book = owner.post("/v1/books", json={"title": "Out", "invitees": [{"phone": FRIEND}]}).json()
+    entry = friend.accept(book["id"])["entry_id"]
+    with rt.uow() as uow:
+        before = uow.events.last_id()
+    assert owner.delete(f"/v1/books/{book['id']}/entries/{entry}").status_code == 204
+    heard = events.missed(rt, auth.authenticate(rt, friend.token), before, [])
+    assert heard is not None
+    assert [e.type.value for e in heard] == ["book.left"]
