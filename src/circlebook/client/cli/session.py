@@ -1,0 +1,61 @@
+"""Signing in and out: `circlebook login`, `logout`, `whoami`."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.prompt import Prompt
+from rich.text import Text
+
+from circlebook.client import render
+from circlebook.client.cli.root import JsonOpt, app, connected, server_url
+from circlebook.client.config import SavedSession, forget_session, load_session, save_session
+from circlebook.client.errors import ClientError
+from circlebook.client.sdk import Client
+
+
+@app.command()
+def login(
+    phone: Annotated[str, typer.Argument(help="your phone number")],
+    code: Annotated[str | None, typer.Option(help="the code from the SMS (else asked)")] = None,
+    name: Annotated[str | None, typer.Option(help="your name, for a new account")] = None,
+    region: Annotated[str | None, typer.Option(help="country of a number without +code")] = None,
+    device: Annotated[str, typer.Option(help="what to call this terminal")] = "circlebook CLI",
+) -> None:
+    """Sign in with a one-time code sent by SMS."""
+    server = server_url(None)
+    with Client(server) as client:
+        if code is None:
+            client.request_code(phone, region)
+            code = Prompt.ask(f"Code sent to {escape(phone)}").strip()
+        signed = client.sign_in(phone, code, device, name=name, region=region)
+    path = save_session(SavedSession(server, signed.token, signed.account.phone, signed.account.id))
+    who = signed.account.name or signed.account.phone
+    render.say(f"Signed in as {who} ({signed.account.phone}) on {server}")
+    render.err.print(Text(f"session kept in {path}"))
+
+
+@app.command()
+def logout() -> None:
+    """Sign out here and forget the session."""
+    session = load_session()
+    if session is not None:
+        # The token is useless once the file is gone, even if the server is unreachable.
+        with Client(server_url(session), session.token) as client, suppress(ClientError):
+            client.sign_out()
+    forget_session()
+    render.say("Signed out.")
+
+
+@app.command()
+def whoami(as_json: JsonOpt = False) -> None:
+    """Show the signed-in account."""
+    with connected() as (client, _):
+        account = client.me()
+    if as_json:
+        render.as_json(account)
+    else:
+        render.say(f"{account.name or '(no name)'} {account.phone} (account {account.id})")
