@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-events demo clean
+.PHONY: serve test lint bench bench-events bench-dav demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("circlebook needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,9 @@ bench: $(STAMP)
 
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.events
+
+bench-dav: $(STAMP)
+	$(BIN)/python -m bench.dav
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

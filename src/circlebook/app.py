@@ -17,7 +17,16 @@ from starlette.concurrency import run_in_threadpool
 from circlebook import __version__
 from circlebook.api import problems
 from circlebook.api.limits import BodyLimit
-from circlebook.api.routes import auth, books, entries, events, health, invitations
+from circlebook.api.routes import (
+    app_passwords,
+    auth,
+    books,
+    entries,
+    events,
+    health,
+    invitations,
+)
+from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services import events as events_service
@@ -26,6 +35,7 @@ from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
+from circlebook.web import router as web_router
 
 log = logging.getLogger("circlebook")
 
@@ -111,7 +121,18 @@ def create_app(
     app.state.runtime = runtime
     app.state.engine = engine
     problems.install(app)
-    for module in (health, auth, books, invitations, entries, events):
+    for module in (health, auth, books, invitations, entries, events, app_passwords):
         app.include_router(module.router)
+    # The pages for browsers, at /; none of them belongs in the OpenAPI document.
+    app.include_router(web_router, include_in_schema=False)
+    # CardDAV for phones' contacts apps, outside the OpenAPI document (RFC 6352, RFC 6764).
+    dav = DavApp(
+        runtime,
+        failures_per_window=settings.dav_failures_per_window,
+        failure_window_seconds=settings.dav_failure_window_seconds,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.mount(MOUNT_PATH, dav)
+    app.router.routes.extend(discovery_routes())
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

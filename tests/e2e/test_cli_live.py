@@ -119,3 +119,45 @@ def test_sync_follow_keeps_the_local_copy_current(server: Server, tmp_path: Path
         names = {e["name"] for e in json.loads(copy.read_text())["entries"]}
         assert names == {"Owner Renamed", "Friend"}
         assert os.stat(copy).st_mode & 0o777 == 0o600
+
+
+def test_app_passwords_are_made_listed_and_revoked_from_the_terminal(
+    server: Server, tmp_path: Path
+) -> None:
+    env = terminal(server, tmp_path / "owner", OWNER, "Owner")
+    made = subprocess.run(
+        [*CIRCLEBOOK, "app-passwords", "create", "iPhone", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    created = json.loads(made.stdout)
+    assert created["user_name"] == OWNER
+    assert len(created["password"]) >= 20
+    dav = server.http.request(
+        "PROPFIND", "/dav/", auth=(OWNER, created["password"]), headers={"Depth": "0"}
+    )
+    assert dav.status_code == 207
+    listed = subprocess.run(
+        [*CIRCLEBOOK, "app-passwords", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert [p["label"] for p in json.loads(listed.stdout)] == ["iPhone"]
+    assert "password" not in listed.stdout
+    subprocess.run(
+        [*CIRCLEBOOK, "app-passwords", "revoke", created["app_password"]["id"]],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    refused = server.http.request(
+        "PROPFIND", "/dav/", auth=(OWNER, created["password"]), headers={"Depth": "0"}
+    )
+    assert refused.status_code == 401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Cookie, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from circlebook.domain.errors import NotAuthenticatedError
@@ -13,6 +13,8 @@ from circlebook.services import auth
 from circlebook.services.ports import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")
+# The web pages keep the same bearer token in this HttpOnly cookie (see circlebook.web.session).
+SESSION_COOKIE = "circlebook_session"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -32,6 +34,28 @@ def get_token(
 
 
 TokenDep = Annotated[str, Depends(get_token)]
+
+
+def get_stream_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[
+        str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False, max_length=128)
+    ] = None,
+) -> str:
+    """The bearer token, or else the web session cookie: a browser's EventSource sends no headers.
+
+    Only the read-only event stream takes the cookie, so no request it carries can
+    change anything (no CSRF to fear); SameSite=Lax keeps it off cross-site
+    requests, and without CORS headers no other origin can read the stream.
+    """
+    if credentials is not None and credentials.credentials:
+        return credentials.credentials
+    if session:
+        return session
+    raise NotAuthenticatedError("sign in first: send Authorization: Bearer <token>")
+
+
+StreamTokenDep = Annotated[str, Depends(get_stream_token)]
 
 
 def get_account(rt: RuntimeDep, token: TokenDep) -> Account:

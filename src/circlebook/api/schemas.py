@@ -165,3 +165,23 @@ class EntriesOut(BaseModel):
 class EntryPatch(Body):
     name: Name | None = None
     tags: Annotated[list[Tag], Field(max_length=16)] | None = None
+
+
+class AppPasswordCreate(Body):
+    label: Annotated[Name, Field(examples=["iPhone contacts"])]
+
+
+class AppPasswordOut(BaseModel):
+    id: str
+    label: str
+    created_at: str
+    last_used_at: str | None = Field(description="when a device last signed in with it (±15 min)")
+
+
+class AppPasswordCreated(AppPasswordOut):
+    password: str = Field(description="shown this once: the server keeps only a hash of it")
+    user_name: str = Field(description="the user name to give a CardDAV client: your phone")
+
+
+class AppPasswordsOut(BaseModel):
+    app_passwords: list[AppPasswordOut]

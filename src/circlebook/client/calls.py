@@ -14,12 +14,14 @@ from urllib.parse import quote
 from circlebook.client.models import (
     Accepted,
     Account,
+    AppPassword,
     Book,
     CreatedBook,
     EntriesPage,
     Entry,
     Invitation,
     Invitee,
+    NewAppPassword,
     Outcome,
     PendingInvitation,
     Session,
@@ -186,3 +188,19 @@ def remove_entry(book_id: str, entry_id: str) -> Call[None]:
 
 def export_vcf(book_id: str) -> Call[str]:
     return Call("GET", f"/v1/books/{_seg(book_id)}/export.vcf", str, raw=True)
+
+
+def create_app_password(label: str) -> Call[NewAppPassword]:
+    return Call("POST", "/v1/app-passwords", NewAppPassword.from_json, {"label": label})
+
+
+def app_passwords() -> Call[list[AppPassword]]:
+    return Call(
+        "GET",
+        "/v1/app-passwords",
+        lambda d: [AppPassword.from_json(p) for p in d["app_passwords"]],
+    )
+
+
+def revoke_app_password(app_password_id: str) -> Call[None]:
+    return Call("DELETE", f"/v1/app-passwords/{_seg(app_password_id)}", _none)

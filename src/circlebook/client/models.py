@@ -204,3 +204,30 @@ class EntriesPage:
             list(data["removed"]),
             data["sync_token"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AppPassword:
+    """A password for one device that signs in with HTTP Basic, such as a contacts app."""
+
+    id: str
+    label: str
+    created_at: str
+    last_used_at: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppPassword:
+        return cls(data["id"], data["label"], data["created_at"], data.get("last_used_at"))
+
+
+@dataclass(frozen=True, slots=True)
+class NewAppPassword:
+    """A new app password: `password` is shown this once; the server keeps only a hash."""
+
+    app_password: AppPassword
+    password: str
+    user_name: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NewAppPassword:
+        return cls(AppPassword.from_json(data), data["password"], data["user_name"])

@@ -15,12 +15,14 @@ from circlebook.client.events import ServerEvent, aparse, parse
 from circlebook.client.models import (
     Accepted,
     Account,
+    AppPassword,
     Book,
     CreatedBook,
     EntriesPage,
     Entry,
     Invitation,
     Invitee,
+    NewAppPassword,
     Outcome,
     PendingInvitation,
     Session,
@@ -204,6 +206,15 @@ class Client:
     def export_vcf(self, book_id: str) -> str:
         return self.send(calls.export_vcf(book_id))
 
+    def create_app_password(self, label: str) -> NewAppPassword:
+        return self.send(calls.create_app_password(label))
+
+    def app_passwords(self) -> list[AppPassword]:
+        return self.send(calls.app_passwords())
+
+    def revoke_app_password(self, app_password_id: str) -> None:
+        self.send(calls.revoke_app_password(app_password_id))
+
 
 class AsyncClient:
     """The same operations as `Client`, for asyncio."""
@@ -350,3 +361,12 @@ class AsyncClient:
 
     async def export_vcf(self, book_id: str) -> str:
         return await self.send(calls.export_vcf(book_id))
+
+    async def create_app_password(self, label: str) -> NewAppPassword:
+        return await self.send(calls.create_app_password(label))
+
+    async def app_passwords(self) -> list[AppPassword]:
+        return await self.send(calls.app_passwords())
+
+    async def revoke_app_password(self, app_password_id: str) -> None:
+        await self.send(calls.revoke_app_password(app_password_id))

@@ -1,4 +1,4 @@
-"""The things circlebook keeps: accounts, books, their entries and pending invitations."""
+"""The things circlebook keeps: accounts, books, their entries, invitations and app passwords."""
 
 from __future__ import annotations
 
@@ -71,3 +71,17 @@ class Departure:
     account_id: str
     old_tags: frozenset[str]
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppPassword:
+    """A password one device uses instead of a session token (CardDAV speaks HTTP Basic).
+
+    The secret itself is shown once when made and kept only as a keyed hash.
+    """
+
+    id: str
+    account_id: str
+    label: str
+    created_at: str
+    last_used_at: str | None

@@ -27,6 +27,11 @@ from circlebook.services.ports import Runtime
 _CODE = re.compile(r"^[0-9]{6}$")
 # Codes older than this are gone from the table whatever their state.
 _CODE_RETENTION = timedelta(days=1)
+# The sign-in text in each language a person may sign in with; English where unknown.
+CODE_TEXTS = {
+    "en": "Your circlebook code is {code}. It expires in {minutes} minutes.",
+    "zh-Hans": "您的 circlebook 验证码是 {code}，{minutes} 分钟内有效。",  # noqa: RUF001
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +50,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request_code(rt: Runtime, raw_phone: str, region: str | None = None) -> int:
-    """Send a 6-digit code to the phone; return how many seconds it stays valid."""
+def request_code(
+    rt: Runtime, raw_phone: str, region: str | None = None, *, lang: str = "en"
+) -> int:
+    """Send a 6-digit code to the phone, in `lang`; return how many seconds it stays valid."""
     phone = normalize_phone(raw_phone, region or rt.policy.region)
     policy = rt.policy
     now = rt.clock.now()
@@ -72,7 +79,8 @@ def request_code(rt: Runtime, raw_phone: str, region: str | None = None) -> int:
         )
         uow.commit()
     minutes = policy.code_ttl_seconds // 60
-    rt.sms.send(phone, f"Your circlebook code is {code}. It expires in {minutes} minutes.")
+    text = CODE_TEXTS.get(lang, CODE_TEXTS["en"])
+    rt.sms.send(phone, text.format(code=code, minutes=minutes))
     return policy.code_ttl_seconds
 
 

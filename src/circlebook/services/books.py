@@ -26,6 +26,15 @@ class BookSummary:
     sync_token: str
 
 
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A book as one member holds it, without counting what it sees: cheap to list."""
+
+    book: Book
+    me: Entry
+    sync_token: str
+
+
 def create_book(
     rt: Runtime,
     account: Account,
@@ -83,6 +92,24 @@ def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
         book = uow.books.get(book_id)
         assert book is not None  # the caller's entry implies its book
         return _summary(rt, uow, book, me)
+
+
+def list_memberships(rt: Runtime, account: Account) -> list[Membership]:
+    """Every book the caller belongs to, in one query whatever the books' sizes."""
+    with rt.uow() as uow:
+        return [
+            Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
+            for book, me in uow.books.memberships(account.id)
+        ]
+
+
+def get_membership(rt: Runtime, account: Account, book_id: str) -> Membership:
+    """One book the caller belongs to, without reading its entries."""
+    with rt.uow() as uow:
+        _, me = viewer_in(uow, book_id, account)
+        book = uow.books.get(book_id)
+    assert book is not None  # the caller's entry implies its book
+    return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 
 def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> BookSummary:

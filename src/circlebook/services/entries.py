@@ -105,6 +105,17 @@ def fetch_entries(
     return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
 
 
+def fetch_entries_by_id(
+    rt: Runtime, account: Account, book_id: str, entry_ids: Sequence[str]
+) -> list[VisibleEntry]:
+    """The entries among `entry_ids` the caller may see; unknown and hidden ones are left out."""
+    wanted = [i for i in dict.fromkeys(entry_ids) if is_wellformed(i)]
+    with rt.uow() as uow:
+        viewer, _ = viewer_in(uow, book_id, account)
+        rows = uow.entries.rows_by_id(book_id, wanted) if wanted else []
+    return visible_entries(viewer, rows)
+
+
 def _target(uow: UnitOfWork, viewer: Viewer, book_id: str, entry_id: str) -> Entry:
     entry = uow.entries.get(book_id, entry_id) if is_wellformed(entry_id) else None
     if entry is None or not can_see(viewer, entry.account_id, entry.role, entry.tags):

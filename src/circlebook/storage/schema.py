@@ -69,6 +69,20 @@ sessions = Table(
     Index("ix_sessions_account_id", "account_id"),
 )
 
+# Passwords for clients that speak HTTP Basic (CardDAV): a salted hash keyed by
+# the server's secret, never the password itself.
+app_passwords = Table(
+    "app_passwords",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("label", NAME, nullable=False),
+    Column("password_hash", String(128), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("last_used_at", TIME, nullable=True),
+    Index("ix_app_passwords_account_id", "account_id"),
+)
+
 books = Table(
     "books",
     metadata,

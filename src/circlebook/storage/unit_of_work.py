@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from circlebook.domain.events import Event
 from circlebook.services.ports import Publisher
+from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
 from circlebook.storage.repositories import (
     SqlAccounts,
@@ -104,6 +105,7 @@ class SqlUnitOfWork:
         self.invitations = SqlInvitations(conn)
         self.invite_quota = SqlInviteQuota(conn)
         self.events = _Recording(SqlEvents(conn))
+        self.app_passwords = SqlAppPasswords(conn)
         return self
 
     def __exit__(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from circlebook.api.deps import RuntimeDep, TokenDep
+from circlebook.api.deps import RuntimeDep, StreamTokenDep
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
 from circlebook.notify import Hub, Subscriber
@@ -103,7 +103,7 @@ async def _stream(
 async def stream_events(
     request: Request,
     rt: RuntimeDep,
-    token: TokenDep,
+    token: StreamTokenDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> StreamingResponse:
     """Events for the signed-in account: invitations, answers, book changes it can see.

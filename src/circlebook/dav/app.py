@@ -1,0 +1,172 @@
+"""The CardDAV tree as an ASGI app to mount under /dav, and the routes that lead clients to it.
+
+A request is read (its body bounded), signed in with HTTP Basic and an app
+password, resolved to a resource of the signed-in account, and answered by one
+method handler. Services run in a worker thread, as FastAPI runs the JSON
+routes; every failure leaves as a DAV answer, never as a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from circlebook.dav import methods
+from circlebook.dav.auth import FailureThrottle, basic_credentials
+from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
+from circlebook.dav.reports import report
+from circlebook.dav.resources import Session, resolve
+from circlebook.dav.xml import MalformedXmlError, parse
+from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, NotFoundError
+from circlebook.domain.model import Account
+from circlebook.services import app_passwords
+from circlebook.services.ports import Runtime
+
+MOUNT_PATH = "/dav"
+# One address may be many people (a carrier's NAT, an office): it is allowed this
+# many times the failures of one user name before it waits.
+ADDRESS_ALLOWANCE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a DAV handler needs of one HTTP request, read before leaving the event loop."""
+
+    method: str
+    base: str
+    relative: str
+    body: bytes
+    authorization: str | None
+    depth: str | None
+    if_none_match: str | None
+    client: str
+
+
+class DavApp:
+    """CardDAV for the signed-in account's books; mount it at `MOUNT_PATH`."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        failures_per_window: int,
+        failure_window_seconds: int,
+        max_body_bytes: int,
+    ) -> None:
+        self.rt = runtime
+        self.by_name = FailureThrottle(failures_per_window, failure_window_seconds)
+        self.by_address = FailureThrottle(
+            failures_per_window * ADDRESS_ALLOWANCE, failure_window_seconds
+        )
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        try:
+            if request.method == "OPTIONS":
+                response = methods.options()
+            else:
+                response = await run_in_threadpool(self.answer, await self._call(request))
+        except DavError as exc:
+            response = exc.response()
+        await response(scope, receive, send)
+
+    async def _call(self, request: Request) -> Call:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_body_bytes:
+                raise DavError(413, f"a request body may be at most {self.max_body_bytes} bytes")
+        base = request.scope.get("root_path", "")
+        path = request.scope["path"]
+        client = request.client.host if request.client else "unknown"
+        return Call(
+            method=request.method,
+            base=base,
+            relative=path[len(base) :] if path.startswith(base) else path,
+            body=bytes(body),
+            authorization=request.headers.get("authorization"),
+            depth=request.headers.get("depth"),
+            if_none_match=request.headers.get("if-none-match"),
+            client=client,
+        )
+
+    def answer(self, call: Call) -> Response:
+        try:
+            session = Session(self.rt, self.sign_in(call), call.base)
+            return self.dispatch(session, call)
+        except DavError as exc:
+            return exc.response()
+        except MalformedXmlError as exc:
+            return DavError(400, str(exc)).response()
+        except CirclebookError as exc:
+            return from_error(exc, call.base + call.relative).response()
+
+    def sign_in(self, call: Call) -> Account:
+        """The account of the Basic credentials, unless its user name or address must wait."""
+        credentials = basic_credentials(call.authorization)
+        if credentials is None:
+            raise DavError(
+                401,
+                "sign in with your phone number and an app password",
+                headers={"WWW-Authenticate": BASIC_CHALLENGE},
+            )
+        user, password = credentials
+        name, address = [app_passwords.login_key(self.rt, user)], [call.client]
+        now = self.rt.clock.now().timestamp()
+        waits = [self.by_name.retry_after(name, now), self.by_address.retry_after(address, now)]
+        if any(wait is not None for wait in waits):
+            retry_after = str(max(wait or 0 for wait in waits))
+            raise DavError(
+                429,
+                "too many wrong passwords: try again later",
+                headers={"Retry-After": retry_after},
+            )
+        try:
+            return app_passwords.authenticate_app_password(self.rt, user, password)
+        except NotAuthenticatedError:
+            self.by_name.failed(name, now)
+            self.by_address.failed(address, now)
+            raise
+
+    def dispatch(self, session: Session, call: Call) -> Response:
+        if call.method in methods.WRITES:
+            return self.refuse(session, call)
+        resource = resolve(session, call.relative)
+        if call.method in ("GET", "HEAD"):
+            return methods.get(resource, call.if_none_match, head=call.method == "HEAD")
+        if call.method == "PROPFIND":
+            return methods.propfind(resource, parse(call.body), methods.depth_of(call.depth))
+        if call.method == "REPORT":
+            return report(resource, parse(call.body))
+        raise DavError(405, f"{call.method} is not supported", headers={"Allow": methods.ALLOW})
+
+    def refuse(self, session: Session, call: Call) -> Response:
+        """403 for a write to anything the account can see, or to a new name inside it."""
+        try:
+            resolve(session, call.relative)
+        except NotFoundError:
+            parent = call.relative.rstrip("/").rpartition("/")[0]
+            resolve(session, parent)
+        raise methods.write_refused(call.base + call.relative)
+
+
+async def _to_dav_root(request: Request) -> Response:
+    return RedirectResponse(request.scope.get("root_path", "") + MOUNT_PATH + "/", 301)
+
+
+def discovery_routes() -> list[Route]:
+    """RFC 6764 section 5: /.well-known/carddav leads to the DAV root, and so does a
+    PROPFIND on the site's root, where clients given only a host name start."""
+    methods_seen = ["GET", "HEAD", "PROPFIND", "OPTIONS"]
+    return [
+        Route("/.well-known/carddav", _to_dav_root, methods=methods_seen, include_in_schema=False),
+        Route("/", _to_dav_root, methods=["PROPFIND"], include_in_schema=False),
+    ]

@@ -1,0 +1,79 @@
+"""DAV errors: the one table mapping failures to DAV answers and their preconditions.
+
+A failed precondition answers with a DAV:error body naming it (RFC 4918
+section 16), which is what clients act on: DAV:valid-sync-token, for one, makes
+them start over with an initial sync (RFC 6578 section 3.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.responses import PlainTextResponse, Response
+
+from circlebook.dav.multistatus import XML_MEDIA_TYPE, error_document
+from circlebook.dav.xml import carddav, dav, element, href
+from circlebook.domain import errors
+
+# The challenge every 401 carries (RFC 7617); CardDAV clients send Basic credentials.
+BASIC_CHALLENGE = 'Basic realm="circlebook", charset="UTF-8"'
+
+VALID_SYNC_TOKEN = element(dav("valid-sync-token"))  # RFC 6578 section 3.2
+SUPPORTED_REPORT = element(dav("supported-report"))  # RFC 3253 section 3.6
+SUPPORTED_FILTER = element(carddav("supported-filter"))  # RFC 6352 section 8.6
+SUPPORTED_COLLATION = element(carddav("supported-collation"))  # RFC 6352 section 8.3
+
+
+def need_privileges(path: str, privilege: str = "write") -> str:
+    """DAV:need-privileges: the privilege the request lacked, and where (RFC 3744 section 7.1.1)."""
+    wanted = element(dav("privilege"), element(dav(privilege)))
+    return element(dav("need-privileges"), element(dav("resource"), href(path) + wanted))
+
+
+class DavError(Exception):
+    """An answer other than success, with the precondition that failed if there is one."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        condition: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.condition = condition
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        if self.condition:
+            body = error_document(self.condition)
+            return Response(body, self.status, self.headers, media_type=XML_MEDIA_TYPE)
+        return PlainTextResponse(self.detail + "\n", self.status, self.headers)
+
+
+# Walked in order, so a subclass comes before its base class.
+_TABLE: list[tuple[type[errors.CirclebookError], int, str]] = [
+    (errors.NotAuthenticatedError, 401, ""),
+    (errors.NotFoundError, 404, ""),
+    (errors.StaleSyncTokenError, 403, VALID_SYNC_TOKEN),
+    (errors.BadSyncTokenError, 403, VALID_SYNC_TOKEN),
+    (errors.InvalidInputError, 400, ""),
+    (errors.ConflictError, 409, ""),
+]
+
+
+def from_error(exc: errors.CirclebookError, path: str) -> DavError:
+    """The DAV answer to an error a service raised on `path`."""
+    if isinstance(exc, errors.RateLimitedError):
+        return DavError(429, exc.detail, headers={"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, errors.ForbiddenError):
+        return DavError(403, exc.detail, condition=need_privileges(path))
+    status, condition = next(
+        ((status, condition) for kind, status, condition in _TABLE if isinstance(exc, kind)),
+        (400, ""),
+    )
+    headers = {"WWW-Authenticate": BASIC_CHALLENGE} if status == 401 else None
+    return DavError(status, exc.detail, condition=condition, headers=headers)

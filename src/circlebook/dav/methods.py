@@ -1,0 +1,120 @@
+"""The DAV methods: PROPFIND (RFC 4918 9.1), GET and HEAD, OPTIONS, and writes refused.
+
+Every book is read-only over CardDAV, for its owner too: changes go through the
+app and the JSON API, where consent and tags are checked. A client that tries
+to write is told which privilege it lacks (RFC 3744 section 7.1.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from xml.etree.ElementTree import Element
+
+from starlette.responses import Response
+
+from circlebook.dav.carddav import PROPERTIES
+from circlebook.dav.errors import DavError, need_privileges
+from circlebook.dav.multistatus import XML_MEDIA_TYPE, Multistatus
+from circlebook.dav.properties import Resource
+from circlebook.dav.xml import dav, element
+
+ALLOW = "OPTIONS, GET, HEAD, PROPFIND, REPORT"
+# RFC 4918 section 18 classes 1 and 3, RFC 3744 for the privilege set, RFC 6352 section 6.1.
+DAV_CLASSES = "1, 3, access-control, addressbook"
+WRITES = frozenset(
+    {"PUT", "DELETE", "MKCOL", "PROPPATCH", "MOVE", "COPY", "LOCK", "UNLOCK", "POST", "ACL"}
+)
+_ALLPROP = tuple(name for name, prop in PROPERTIES.items() if prop.in_allprop)
+
+
+def multistatus_response(body: bytes) -> Response:
+    return Response(body, 207, media_type=XML_MEDIA_TYPE)
+
+
+def requested(prop: Element | None) -> list[str]:
+    """The names inside a DAV:prop, in the client's order (RFC 4918 section 14.18)."""
+    return [] if prop is None else [str(child.tag) for child in prop]
+
+
+def render(resource: Resource, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The properties of `names` the resource has, as XML, and empty elements for the rest."""
+    found: list[str] = []
+    missing: list[str] = []
+    for name in names:
+        prop = PROPERTIES.get(name)
+        value = None if prop is None else prop.render(resource)
+        if value is None:
+            missing.append(element(name))
+        else:
+            found.append(element(name, value))
+    return found, missing
+
+
+def depth_of(header: str | None) -> int:
+    """0 or 1. No resource here lies deeper than one level below another that
+    lists members, so infinity (also the default, RFC 4918 section 9.1) is answered as 1."""
+    value = (header or "infinity").strip().lower()
+    if value not in ("0", "1", "infinity"):
+        raise DavError(400, "Depth is 0, 1 or infinity")
+    return 0 if value == "0" else 1
+
+
+def propfind(resource: Resource, body: Element | None, depth: int) -> Response:
+    """Properties of the resource, and of its members at Depth: 1 (RFC 4918 section 9.1)."""
+    names, only_found, names_only = _propfind_request(body)
+    multistatus = Multistatus()
+    targets = [resource, *resource.members()] if depth else [resource]
+    for target in targets:
+        found, missing = render(target, names)
+        if names_only:
+            found = [element(name) for name in names if PROPERTIES[name].render(target) is not None]
+        multistatus.properties(target.path, found, () if only_found else missing)
+    return multistatus_response(multistatus.render())
+
+
+def _propfind_request(body: Element | None) -> tuple[Sequence[str], bool, bool]:
+    """(names, whether to leave out missing ones, whether to give names only)."""
+    if body is None:
+        return _ALLPROP, True, False  # an empty PROPFIND is an allprop (section 9.1)
+    if body.tag != dav("propfind"):
+        raise DavError(400, "a PROPFIND body is a DAV:propfind")
+    prop = body.find(dav("prop"))
+    if prop is not None:
+        return requested(prop), False, False
+    if body.find(dav("propname")) is not None:
+        return tuple(PROPERTIES), True, True
+    if body.find(dav("allprop")) is not None:
+        extra = [n for n in requested(body.find(dav("include"))) if n not in _ALLPROP]
+        return (*_ALLPROP, *extra), True, False
+    raise DavError(400, "a DAV:propfind holds prop, allprop or propname")
+
+
+def get(resource: Resource, if_none_match: str | None, *, head: bool) -> Response:
+    """The card, with its ETag; 304 when the client's copy is current (RFC 9110 13.1.2)."""
+    content = resource.content()
+    if content is None:
+        raise DavError(405, "a collection has no body: use PROPFIND", headers={"Allow": ALLOW})
+    etag = resource.etag() or ""
+    headers = {"ETag": etag}
+    if if_none_match and (
+        if_none_match.strip() == "*" or etag in (tag.strip() for tag in if_none_match.split(","))
+    ):
+        return Response(status_code=304, headers=headers)
+    data = content.encode()
+    if head:
+        headers["Content-Length"] = str(len(data))
+        data = b""
+    return Response(data, 200, headers, media_type=resource.content_type())
+
+
+def options() -> Response:
+    """What the server speaks (RFC 4918 section 10.1, RFC 6352 section 6.1)."""
+    return Response(status_code=200, headers={"DAV": DAV_CLASSES, "Allow": ALLOW})
+
+
+def write_refused(path: str) -> DavError:
+    return DavError(
+        403,
+        "books are read-only over CardDAV: change them in the circlebook app",
+        condition=need_privileges(path),
+    )

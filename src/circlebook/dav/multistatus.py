@@ -1,0 +1,54 @@
+"""Multi-status answers (RFC 4918 section 13) and the error bodies of preconditions (16)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from http import HTTPStatus
+
+from circlebook.dav.xml import dav, document, element, href, text
+
+XML_MEDIA_TYPE = "application/xml; charset=utf-8"
+
+
+@cache
+def status_line(code: int) -> str:
+    """`<d:status>HTTP/1.1 200 OK</d:status>` (RFC 4918 section 14.28)."""
+    return f"<d:status>HTTP/1.1 {code} {HTTPStatus(code).phrase}</d:status>"
+
+
+def _propstat(props: Sequence[str], code: int) -> str:
+    return f"<d:propstat><d:prop>{''.join(props)}</d:prop>{status_line(code)}</d:propstat>"
+
+
+class Multistatus:
+    """A DAV:multistatus body, one DAV:response per resource, written as it is filled."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def properties(self, path: str, found: Sequence[str], missing: Sequence[str] = ()) -> None:
+        """A response with the properties found (200) and those this resource lacks (404)."""
+        # A response holds at least one propstat (RFC 4918 section 14.24), even for an empty prop.
+        stats = _propstat(found, 200) if found or not missing else ""
+        if missing:
+            stats += _propstat(missing, 404)
+        self._parts.append(f"<d:response>{href(path)}{stats}</d:response>")
+
+    def status(self, path: str, code: int, error: str = "") -> None:
+        """A response that is only a status (and maybe a precondition), as for a removed member."""
+        body = element(dav("error"), error) if error else ""
+        self._parts.append(f"<d:response>{href(path)}{status_line(code)}{body}</d:response>")
+
+    def render(self, sync_token: str | None = None) -> bytes:
+        """The document; with `sync_token`, the DAV:sync-token that ends a sync (RFC 6578 3.2)."""
+        tail = element(dav("sync-token"), text(sync_token)) if sync_token is not None else ""
+        return document(dav("multistatus"), "".join(self._parts) + tail)
+
+
+def error_document(condition: str) -> bytes:
+    """`<d:error>` naming the precondition that failed (RFC 4918 section 16)."""
+    return document(dav("error"), condition)

@@ -1,0 +1,103 @@
+"""REPORTs: sync-collection (RFC 6578), addressbook-multiget and addressbook-query (RFC 6352)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import Element
+
+from starlette.responses import Response
+
+from circlebook.dav.carddav import ADDRESSBOOK_MULTIGET, ADDRESSBOOK_QUERY, VCardResource
+from circlebook.dav.errors import SUPPORTED_REPORT, DavError
+from circlebook.dav.filters import parse_filter
+from circlebook.dav.methods import multistatus_response, render, requested
+from circlebook.dav.multistatus import Multistatus
+from circlebook.dav.properties import SYNC_COLLECTION, Resource
+from circlebook.dav.xml import carddav, dav, element
+
+
+def report(resource: Resource, body: Element | None) -> Response:
+    """Answer the REPORT named by the body's root element, if the resource supports it."""
+    if body is None:
+        raise DavError(400, "a REPORT needs a body naming the report")
+    if body.tag not in resource.reports:
+        raise DavError(403, f"no {body.tag} REPORT here", condition=SUPPORTED_REPORT)
+    return _HANDLERS[body.tag](resource, body)
+
+
+def sync_collection(resource: Resource, body: Element) -> Response:
+    """Members changed since the token, and 404 for those gone (RFC 6578 section 3.2).
+
+    No token is an initial sync: every member. A token the book cannot answer
+    from (not issued here, or from before the member's tags changed) fails the
+    DAV:valid-sync-token precondition, upon which clients sync from scratch.
+    """
+    token = (body.findtext(dav("sync-token")) or "").strip()
+    level = (body.findtext(dav("sync-level")) or "1").strip()
+    if level not in ("1", "infinite"):
+        raise DavError(400, "DAV:sync-level is 1 or infinite")
+    names = requested(body.find(dav("prop")))
+    answer = resource.sync(token or None)
+    multistatus = Multistatus()
+    for member in answer.changed:
+        multistatus.properties(member.path, *render(member, names))
+    for path in answer.removed:
+        multistatus.status(path, 404)
+    return multistatus_response(multistatus.render(sync_token=answer.token))
+
+
+def _path(href: str) -> str:
+    """The path an href names, whether sent absolute or as a path."""
+    return unquote(urlsplit(href.strip()).path)
+
+
+def multiget(resource: Resource, body: Element) -> Response:
+    """The cards named by DAV:href, each found or 404 (RFC 6352 section 8.7)."""
+    names = requested(body.find(dav("prop")))
+    paths = list(dict.fromkeys(_path(node.text or "") for node in body.findall(dav("href"))))
+    found = resource.members_at(paths)
+    multistatus = Multistatus()
+    for path in paths:
+        member = found.get(path)
+        if member is None:
+            multistatus.status(path, 404)
+        else:
+            multistatus.properties(path, *render(member, names))
+    return multistatus_response(multistatus.render())
+
+
+def _limit(body: Element) -> int | None:
+    text = body.findtext(f"{carddav('limit')}/{carddav('nresults')}")
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise DavError(400, "CARDDAV:nresults is a number")
+    return int(text)
+
+
+def query(resource: Resource, body: Element) -> Response:
+    """The cards matching CARDDAV:filter (RFC 6352 section 8.6), at most CARDDAV:limit of them."""
+    names = requested(body.find(dav("prop")))
+    card_filter = parse_filter(body.find(carddav("filter")))
+    limit = _limit(body)
+    matched = [
+        member
+        for member in resource.members()
+        if isinstance(member, VCardResource) and card_filter.matches(member.vcard())
+    ]
+    multistatus = Multistatus()
+    for member in matched[:limit]:
+        multistatus.properties(member.path, *render(member, names))
+    if limit is not None and len(matched) > limit:
+        # RFC 6352 section 8.6.1: a truncated answer says so on the collection itself.
+        condition = element(dav("number-of-matches-within-limits"))
+        multistatus.status(resource.path, 507, condition)
+    return multistatus_response(multistatus.render())
+
+
+_HANDLERS: dict[str, Callable[[Resource, Element], Response]] = {
+    SYNC_COLLECTION: sync_collection,
+    ADDRESSBOOK_MULTIGET: multiget,
+    ADDRESSBOOK_QUERY: query,
+}

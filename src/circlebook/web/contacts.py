@@ -1,0 +1,66 @@
+"""People to pick from: an uploaded vCard or CSV file, and numbers typed into a box.
+
+Files are read by the same readers as the terminal's local address book. Typed
+numbers are passed on as typed: `create_book` judges each one and says why it
+refused any, exactly as it does for the JSON API.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from circlebook.client.contacts import ContactsError, Problem, read_file
+
+# A run of digits with the separators people type inside numbers.
+_NUMBER = re.compile(r"\+?\d[\d \-().]{3,}\d")
+# Also the full-width comma, semicolon and colon, and the enumeration comma of Chinese.
+_SEPARATORS = " \t,;:|\uff0c\uff1b\uff1a\u3001"
+_SUFFIXES = (".vcf", ".vcard", ".csv")
+# Tags typed into one box: split on commas (also the Chinese ones) and spaces.
+_TAG_SEPARATORS = re.compile("[\\s,;\uff0c\uff1b\u3001]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A person who could be invited: a number, the name to ask with, picked or not yet."""
+
+    phone: str
+    name: str
+    picked: bool
+
+
+def read_upload(filename: str, data: bytes, region: str) -> tuple[list[Candidate], list[Problem]]:
+    """Contacts in an uploaded file, none picked yet; ContactsError when it is no such file."""
+    suffix = Path(filename).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="circlebook-upload-") as folder:
+        # The reader tells vCard from CSV by the suffix, else by the content.
+        path = Path(folder) / ("contacts" + (suffix if suffix in _SUFFIXES else ""))
+        path.write_bytes(data)
+        result = read_file(path, region)
+    people = [Candidate(c.phones[0], c.name, picked=False) for c in result.contacts]
+    return people, result.problems
+
+
+def read_typed(text: str) -> list[Candidate]:
+    """One person a line: a number, with a name before or after it; all picked."""
+    people = []
+    for line in text.splitlines():
+        found = _NUMBER.search(line)
+        if found is None:
+            if line.strip():
+                people.append(Candidate(line.strip(), "", picked=True))
+            continue
+        name = (line[: found.start()] + " " + line[found.end() :]).strip(_SEPARATORS)
+        people.append(Candidate(found.group().strip(), " ".join(name.split()), picked=True))
+    return people
+
+
+def typed_tags(text: str) -> list[str]:
+    """The tags typed into one box; `normalize_tags` judges them where they are used."""
+    return [tag for tag in _TAG_SEPARATORS.split(text) if tag]
+
+
+__all__ = ["Candidate", "ContactsError", "Problem", "read_typed", "read_upload", "typed_tags"]

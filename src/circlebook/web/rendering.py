@@ -1,0 +1,90 @@
+"""Templates: one Jinja2 environment per language, and pages rendered from them."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import phonenumbers
+from fastapi.responses import HTMLResponse
+
+from circlebook.services import invitations
+from circlebook.web import i18n
+from circlebook.web.feedback import outcome_message
+from circlebook.web.session import CSRF_FIELD
+from circlebook.web.visits import Visit
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+# Pages carry people's numbers: no cache may keep them.
+PAGE_HEADERS = {"Cache-Control": "no-store"}
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def display_phone(e164: str) -> str:
+    """+8613800138000 as +86 138 0013 8000, for reading; links keep the E.164 form."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def digits(text: str) -> str:
+    return _NOT_DIGIT.sub("", text)
+
+
+@functools.cache
+def static_url(name: str) -> str:
+    """The file's address with a hash of its content, so browsers may cache it for long."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["phone"] = display_phone
+    env.filters["digits"] = digits
+    env.globals.update(
+        outcome_message=outcome_message,
+        static=static_url,
+        native_names=i18n.NATIVE_NAMES,
+        csrf_field=CSRF_FIELD,
+    )
+    return env
+
+
+def _here(visit: Visit) -> str:
+    url = visit.request.url
+    return f"{url.path}?{url.query}" if url.query else url.path
+
+
+def render(visit: Visit, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    pending = len(invitations.inbox(visit.rt, visit.account)) if visit.account else 0
+    html = (
+        environment(visit.language)
+        .get_template(template)
+        .render(
+            visit=visit,
+            account=visit.account,
+            lang=visit.language,
+            csrf=visit.csrf,
+            pending=pending,
+            here=_here(visit),
+            **context,
+        )
+    )
+    return HTMLResponse(html, status, headers=PAGE_HEADERS)

@@ -1,0 +1,12 @@
+"""Every page, by the group it belongs to."""
+
+from fastapi import APIRouter
+
+from circlebook.web.routes import books, create, home, inbox, manage, signin
+
+router = APIRouter(include_in_schema=False)
+# create before books: /books/new is a page of its own, not a book called "new".
+for group in (home, signin, inbox, create, books, manage):
+    router.include_router(group.router)
+
+__all__ = ["router"]

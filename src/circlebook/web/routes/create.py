@@ -1,0 +1,131 @@
+"""Creating a book: a title, then people picked from an uploaded file or typed numbers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from starlette.responses import Response
+
+from circlebook.domain.errors import CirclebookError, RateLimitedError
+from circlebook.services import books
+from circlebook.services.invitations import Invitee, reading_region
+from circlebook.web.contacts import (
+    Candidate,
+    ContactsError,
+    Problem,
+    read_typed,
+    read_upload,
+    typed_tags,
+)
+from circlebook.web.feedback import N_, Message, explain
+from circlebook.web.rendering import render
+from circlebook.web.routing import PageRoute
+from circlebook.web.visits import MemberVisit, Visit
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TextField = Annotated[str, Form(max_length=100_000)]
+ListField = Annotated[list[str], Form()]
+
+
+def _max_people(visit: Visit) -> int:
+    limit: int = visit.request.app.state.settings.max_invitees_per_request
+    return limit
+
+
+@router.get("/books/new", name="new_book")
+def new_book(visit: MemberVisit) -> Response:
+    return render(visit, "create.html", title="", name=visit.me.name, numbers="", errors={})
+
+
+@router.post("/books/new")
+def pick_people(
+    visit: MemberVisit,
+    title: TextField = "",
+    name: TextField = "",
+    numbers: TextField = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Step two: everyone found, as a checklist with a tag box each."""
+    form: dict[str, Any] = {"title": title, "name": name, "numbers": numbers}
+    people: list[Candidate] = []
+    problems: list[Problem] = []
+    if file is not None and file.filename:
+        region = reading_region(visit.rt, visit.me, None)
+        try:
+            people, problems = read_upload(file.filename, file.file.read(), region)
+        except ContactsError:
+            message = Message(N_("This file could not be read: upload a vCard (.vcf) or CSV file."))
+            return render(visit, "create.html", status=422, errors={"file": message}, **form)
+    people += read_typed(numbers)
+    if not people:
+        message = Message(N_("Add someone: upload a contacts file, or type a number."))
+        return render(visit, "create.html", status=422, errors={"numbers": message}, **form)
+    return render(
+        visit,
+        "pick.html",
+        title=title,
+        name=name,
+        people=people,
+        tags=[""] * len(people),
+        problems=problems,
+        errors={},
+        problem=None,
+    )
+
+
+def _name(name: str, phone: str) -> str | None:
+    """The name the owner has for someone; a contact without one shows its number instead."""
+    name = name.strip()
+    return name if name and name != phone else None
+
+
+def _too_many(visit: Visit) -> Message:
+    limit = _max_people(visit)
+    return Message(N_("At most %(limit)s people at once: pick fewer."), {"limit": limit})
+
+
+@router.post("/books/new/create")
+def create(
+    visit: MemberVisit,
+    title: TextField = "",
+    name: TextField = "",
+    phone: ListField = [],  # noqa: B006 - FastAPI copies defaults per request
+    person: ListField = [],  # noqa: B006
+    tags: ListField = [],  # noqa: B006
+    pick: ListField = [],  # noqa: B006
+) -> Response:
+    """Step three: ask everyone picked; the page says what became of each."""
+    count = min(len(phone), len(person), len(tags))
+    picked = {int(i) for i in pick if i.isdigit() and int(i) < count}
+    people = [Candidate(phone[i], person[i], i in picked) for i in range(count)]
+    invitees = [
+        Invitee(phone[i], _name(person[i], phone[i]), typed_tags(tags[i])) for i in sorted(picked)
+    ]
+    again: dict[str, Any] = {"title": title, "name": name, "people": people, "tags": tags}
+    if len(invitees) > _max_people(visit):
+        return render(
+            visit,
+            "pick.html",
+            status=422,
+            problems=[],
+            errors={},
+            problem=_too_many(visit),
+            **again,
+        )
+    try:
+        summary, outcomes = books.create_book(
+            visit.rt, visit.me, title, invitees, name=name.strip() or None
+        )
+    except CirclebookError as exc:
+        field = exc.field if exc.field in ("title", "name") else None
+        errors = {field: explain(exc)} if field else {}
+        problem = None if field else explain(exc)  # such as the day's invitations spent
+        status = 429 if isinstance(exc, RateLimitedError) else 422
+        return render(
+            visit, "pick.html", status=status, problems=[], errors=errors, problem=problem, **again
+        )
+    return render(
+        visit, "created.html", summary=summary, results=list(zip(invitees, outcomes, strict=True))
+    )

@@ -1,0 +1,64 @@
+"""The invitee's side: pending invitations, each answered with one tap."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from circlebook.domain.errors import CirclebookError
+from circlebook.services import invitations
+from circlebook.web.feedback import Message, explain, notice
+from circlebook.web.rendering import render
+from circlebook.web.routing import PageRoute
+from circlebook.web.visits import MemberVisit, Visit
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _inbox(
+    visit: Visit,
+    *,
+    status: int = 200,
+    done: str = "",
+    problem: Message | None = None,
+    errors: dict[str, Message] | None = None,
+) -> Response:
+    return render(
+        visit,
+        "inbox.html",
+        status=status,
+        items=invitations.inbox(visit.rt, visit.me),
+        notice=notice(done),
+        problem=problem,
+        errors=errors or {},
+    )
+
+
+@router.get("/inbox", name="inbox")
+def inbox(visit: MemberVisit, done: str = "") -> Response:
+    return _inbox(visit, done=done)
+
+
+@router.post("/inbox/{invitation_id}/accept")
+def accept(
+    visit: MemberVisit, invitation_id: str, name: Annotated[str, Form(max_length=1000)] = ""
+) -> Response:
+    try:
+        entry = invitations.accept(visit.rt, visit.me, invitation_id, name.strip() or None)
+    except CirclebookError as exc:
+        if exc.field == "name":
+            return _inbox(visit, status=422, errors={invitation_id: explain(exc)})
+        return _inbox(visit, status=404, problem=explain(exc))
+    return RedirectResponse(f"/books/{entry.book_id}?done=accepted", status_code=303)
+
+
+@router.post("/inbox/{invitation_id}/decline")
+def decline(visit: MemberVisit, invitation_id: str) -> Response:
+    try:
+        invitations.decline(visit.rt, visit.me, invitation_id)
+    except CirclebookError as exc:
+        return _inbox(visit, status=404, problem=explain(exc))
+    return RedirectResponse("/inbox?done=declined", status_code=303)

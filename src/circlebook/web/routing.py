@@ -1,0 +1,93 @@
+"""The route class of every page: CSRF-checked posts, errors as pages, protective headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from circlebook.api.deps import get_runtime
+from circlebook.domain import errors
+from circlebook.web import session
+from circlebook.web.feedback import N_, Message, explain
+from circlebook.web.rendering import render
+from circlebook.web.visits import current_visit
+
+# Scripts and styles come only from this server (no inline script, no CDN); the
+# pages may not be framed, and forms post only here.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+STATUS = [
+    (errors.NotFoundError, 404),
+    (errors.ForbiddenError, 403),
+    (errors.RateLimitedError, 429),
+    (errors.ConflictError, 409),
+]
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def sign_in_first(request: Request) -> Response:
+    target = "/signin"
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += "?next=" + quote(here, safe="")
+    response = RedirectResponse(target, status_code=303)
+    session.drop_session(response, request)
+    return response
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    visit = current_visit(request)
+    if isinstance(exc, session.CsrfError):
+        message = Message(N_("This form is out of date. Go back, reload the page and try again."))
+        return render(visit, "error.html", status=403, message=message)
+    if isinstance(exc, RequestValidationError):
+        message = Message(N_("This form was not filled in as expected. Please try again."))
+        return render(visit, "error.html", status=400, message=message)
+    assert isinstance(exc, errors.CirclebookError)
+    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    return render(visit, "error.html", status=status, message=explain(exc))
+
+
+class PageRoute(APIRoute):
+    """A web page: kept out of the OpenAPI document by its router."""
+
+    def get_route_handler(self) -> Handler:
+        inner = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            response: Response
+            try:
+                if request.method == "POST":
+                    # A checklist of a whole address book has thousands of fields; the
+                    # body limit already bounds the work. The parsed form is kept on
+                    # the request, where the route's own parameters are read from.
+                    limit = request.app.state.settings.max_body_bytes // 4
+                    form = await request.form(max_fields=limit)
+                    secret = get_runtime(request).secret_key
+                    session.check_csrf(request, secret, form.get(session.CSRF_FIELD))
+                response = await inner(request)
+            except errors.NotAuthenticatedError:
+                response = sign_in_first(request)
+            except (errors.CirclebookError, session.CsrfError, RequestValidationError) as exc:
+                response = await run_in_threadpool(error_page, request, exc)
+            response.headers.update(SECURITY_HEADERS)
+            session.settle_cookies(response, request)
+            return response
+
+        return handle
