@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,7 +20,7 @@ from tests.e2e.live import Server, live_server
 def _missing() -> str | None:
     if importlib.util.find_spec("playwright") is None:
         return "Playwright for Python is not installed (pip install -e '.[dev]')"
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
+    if not os.access(CHROMIUM, os.X_OK):
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     return None
 

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from circlebook.domain.errors import NotAuthenticatedError
+from circlebook.services import app_passwords
 from tests.e2e.live import live_server
 from tests.e2e.web import Visitor, last_code_any
 
@@ -282,3 +284,28 @@ def test_a_whole_address_book_can_be_picked_from(visitor: Callable[[], Visitor])
     assert created.status_code == 200
     assert re.findall(r'data-status="(\w+)"', created.text) == ["invited"]
     assert '<span class="name">Person 3</span>' in created.text
+
+
+def test_an_app_password_made_on_the_page_is_shown_once_and_can_be_revoked(
+    visitor: Callable[[], Visitor],
+) -> None:
+    person = visitor()
+    person.sign_in(OWNER)
+    rt = person.client.app.state.runtime  # type: ignore[attr-defined]
+    refused = person.post("/devices", {"label": "  "})
+    assert refused.status_code == 422
+    assert 'id="label-error">A device name needs' in refused.text
+
+    made = person.post("/devices", {"label": "Mei's phone"})
+    secret = re.search(r'<code id="new-password">([^<]+)</code>', made.text)
+    assert secret, made.text
+    assert app_passwords.authenticate_app_password(rt, OWNER, secret.group(1)).phone == OWNER
+    listing = person.get("/devices")
+    assert "Mei&#39;s phone" in listing.text and secret.group(1) not in listing.text
+
+    revoke = re.search(r'action="(/devices/[^/"]+/revoke)"', listing.text)
+    assert revoke
+    done = person.post(revoke.group(1))
+    assert "The app password is revoked" in done.text and "No app password yet" in done.text
+    with pytest.raises(NotAuthenticatedError):
+        app_passwords.authenticate_app_password(rt, OWNER, secret.group(1))

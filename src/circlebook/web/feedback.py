@@ -43,6 +43,11 @@ EXPLANATIONS: list[tuple[type[errors.CirclebookError], str | None, str]] = [
     ),
     (
         errors.InvalidInputError,
+        "label",
+        N_("A device name needs 1 to 100 characters, without control characters."),
+    ),
+    (
+        errors.InvalidInputError,
         "tags",
         N_("Tags are words of letters, digits, '.', '-' or '_', separated by commas; at most 16."),
     ),
@@ -98,6 +103,7 @@ NOTICES = {
     "removed": N_("The member is removed."),
     "revoked": N_("The invitation is revoked."),
     "signed_out": N_("You are signed out."),
+    "device_revoked": N_("The app password is revoked: that device can no longer sign in."),
 }
 
 
