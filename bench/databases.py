@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -69,3 +69,29 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=10) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def on_each_backend(
+    backends: list[str], workdir: Path, say: Callable[[str], None], run: Callable[[str, str], None]
+) -> list[str]:
+    """Call `run(backend, url)` with a fresh database of each backend; return what was skipped."""
+    skipped: list[str] = []
+    for backend in backends:
+        database: AbstractContextManager[str]
+        if backend == "sqlite":
+            database = sqlite_database(workdir)
+        else:
+            try:
+                say(f"[postgres] PostgreSQL {postgres_version()} at {POSTGRES_ADMIN_URL}")
+            except BackendUnavailable as exc:
+                skipped.append(f"postgres skipped: {exc}")
+                say(skipped[-1])
+                continue
+            database = postgres_database()
+        try:
+            with database as url:
+                run(backend, url)
+        except BackendUnavailable as exc:
+            skipped.append(f"{backend} skipped: {exc}")
+            say(skipped[-1])
+    return skipped

@@ -24,20 +24,13 @@ import sqlite3
 import sys
 import tempfile
 import time
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from bench import seed
-from bench.databases import (
-    POSTGRES_ADMIN_URL,
-    BackendUnavailable,
-    postgres_database,
-    postgres_version,
-    sqlite_database,
-)
+from bench.databases import on_each_backend
 from bench.run import BACKENDS, Result, _backends, _load, _stop_on_sigterm, check, line, runs, say
 from bench.run import table as results_table
 from bench.server import running_server
@@ -176,20 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="circlebook-bench-dav-") as tmp:
         workdir = Path(tmp)
-        for backend in args.backends:
-            database: AbstractContextManager[str]
-            if backend == "sqlite":
-                database = sqlite_database(workdir)
-            else:
-                try:
-                    say(f"[postgres] PostgreSQL {postgres_version()} at {POSTGRES_ADMIN_URL}")
-                except BackendUnavailable as exc:
-                    skipped.append(f"postgres skipped: {exc}")
-                    say(skipped[-1])
-                    continue
-                database = postgres_database()
-            with database as url:
-                results += bench_backend(backend, url, workdir, args)
+        skipped += on_each_backend(
+            args.backends,
+            workdir,
+            say,
+            lambda backend, url: results.extend(bench_backend(backend, url, workdir, args)),
+        )
     say(f"load average at the end: {_load()}; {time.perf_counter() - started:.0f} s in all")
     say("")
     if results:

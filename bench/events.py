@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,13 +43,7 @@ import httpx
 from sqlalchemy import Engine, insert
 
 from bench import seed
-from bench.databases import (
-    POSTGRES_ADMIN_URL,
-    BackendUnavailable,
-    postgres_database,
-    postgres_version,
-    sqlite_database,
-)
+from bench.databases import on_each_backend
 from bench.run import BACKENDS, _backends, _load, _stop_on_sigterm, check, say
 from bench.server import server_process
 from bench.stats import Sample
@@ -620,24 +614,12 @@ def main(argv: list[str] | None = None) -> int:
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="circlebook-bench-events-") as tmp:
         workdir = Path(tmp)
-        for backend in args.backends:
-            database: AbstractContextManager[str]
-            if backend == "sqlite":
-                database = sqlite_database(workdir)
-            else:
-                try:
-                    say(f"[postgres] PostgreSQL {postgres_version()} at {POSTGRES_ADMIN_URL}")
-                except BackendUnavailable as exc:
-                    skipped.append(f"postgres skipped: {exc}")
-                    say(skipped[-1])
-                    continue
-                database = postgres_database()
-            try:
-                with database as url:
-                    outcomes.append(bench_backend(backend, url, workdir, args))
-            except BackendUnavailable as exc:
-                skipped.append(f"{backend} skipped: {exc}")
-                say(skipped[-1])
+        skipped += on_each_backend(
+            args.backends,
+            workdir,
+            say,
+            lambda backend, url: outcomes.append(bench_backend(backend, url, workdir, args)),
+        )
     say(f"load average at the end: {_load()} (other work on the machine skews the figures)")
     for outcome in outcomes:
         say("")

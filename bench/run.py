@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +34,7 @@ from types import FrameType
 import httpx
 
 from bench import seed
-from bench.databases import (
-    POSTGRES_ADMIN_URL,
-    BackendUnavailable,
-    postgres_database,
-    postgres_version,
-    sqlite_database,
-)
+from bench.databases import on_each_backend
 from bench.server import running_server
 from bench.stats import Sample, measure
 from circlebook.storage.database import make_engine
@@ -414,24 +407,14 @@ def main(argv: list[str] | None = None) -> int:
     skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="circlebook-bench-") as tmp:
         workdir = Path(tmp)
-        for backend in args.backends:
-            database: AbstractContextManager[str]
-            if backend == "sqlite":
-                database = sqlite_database(workdir)
-            else:
-                try:
-                    say(f"[postgres] PostgreSQL {postgres_version()} at {POSTGRES_ADMIN_URL}")
-                except BackendUnavailable as exc:
-                    skipped.append(f"postgres skipped: {exc}")
-                    say(skipped[-1])
-                    continue
-                database = postgres_database()
-            try:
-                with database as url:
-                    results += bench_backend(backend, url, workdir, args.sizes, args)
-            except BackendUnavailable as exc:
-                skipped.append(f"{backend} skipped: {exc}")
-                say(skipped[-1])
+        skipped += on_each_backend(
+            args.backends,
+            workdir,
+            say,
+            lambda backend, url: results.extend(
+                bench_backend(backend, url, workdir, args.sizes, args)
+            ),
+        )
     say(f"load average at the end: {_load()} (other work on the machine skews the figures)")
     say("")
     if results:
