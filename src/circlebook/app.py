@@ -25,14 +25,17 @@ from circlebook.api.routes import (
     events,
     health,
     invitations,
+    invites,
+    replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services import events as events_service
+from circlebook.services import reach
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.settings import Settings, secret_key_bytes
-from circlebook.sms import ConsoleSender, FileOutboxSender, GatewaySender
+from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
 from circlebook.web import router as web_router
@@ -57,6 +60,10 @@ def policy_of(settings: Settings) -> Policy:
         code_window_seconds=settings.code_window_seconds,
         invites_per_day=settings.invites_per_day,
         invitation_ttl_days=settings.invitation_ttl_days,
+        max_invitees_per_request=settings.max_invitees_per_request,
+        public_url=settings.public_url or None,
+        invite_sms=settings.invite_sms == "on",
+        invite_texts_per_number=settings.invite_texts_per_number,
     )
 
 
@@ -76,6 +83,7 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
         await asyncio.sleep(every)
         try:
             await run_in_threadpool(events_service.prune, runtime)
+            await run_in_threadpool(reach.prune, runtime)
         except SQLAlchemyError as exc:  # the next sweep tries again
             log.warning("could not prune old events: %s", exc)
 
@@ -92,12 +100,15 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     broker = broker or broker_for(settings)
     hub = Hub()
+    sender = sms or sms_sender(settings.sms)
+    background_sms = BackgroundSender(sender)
     runtime = Runtime(
         uow=SqlUnitOfWorkFactory(engine, broker),
-        sms=sms or sms_sender(settings.sms),
+        sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key_bytes(settings),
         policy=policy_of(settings),
+        background_sms=background_sms,
     )
 
     @asynccontextmanager
@@ -109,6 +120,8 @@ def create_app(
         finally:
             sweeper.cancel()
             await broker.stop()
+            # Texts already queued still go out before the process ends.
+            await run_in_threadpool(background_sms.drain)
 
     app = FastAPI(
         title="circlebook",
@@ -121,7 +134,17 @@ def create_app(
     app.state.runtime = runtime
     app.state.engine = engine
     problems.install(app)
-    for module in (health, auth, books, invitations, entries, events, app_passwords):
+    for module in (
+        health,
+        auth,
+        books,
+        invitations,
+        invites,
+        entries,
+        events,
+        app_passwords,
+        replies,
+    ):
         app.include_router(module.router)
     # The pages for browsers, at /; none of them belongs in the OpenAPI document.
     app.include_router(web_router, include_in_schema=False)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import phonenumbers
 from platformdirs import user_data_path
@@ -51,6 +52,15 @@ class Settings(BaseSettings):
     # window before waiting; 0 turns the limit off.
     dav_failures_per_window: int = Field(default=10, ge=0)
     dav_failure_window_seconds: PositiveInt = 300
+    # Where invitation links point, as people outside reach the server
+    # (https://book.example.org); empty: the address each request came to.
+    public_url: str = ""
+    # Whether the server itself texts new invitees (off: the owner's phone sends the link).
+    invite_sms: Literal["on", "off"] = "off"
+    # The server's invitation texts one number may get per 30 days, across all owners.
+    invite_texts_per_number: int = Field(default=3, ge=0)
+    # The bearer secret of the SMS provider's webhook for replies; empty: no webhook.
+    sms_inbound_secret: SecretStr = SecretStr("")
 
     @field_validator("region")
     @classmethod
@@ -58,6 +68,21 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a region code phonenumbers knows, such as CN or US")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("use an absolute http(s):// URL such as https://book.example.org")
+        return value
+
+    @field_validator("sms_inbound_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < 16:
+            raise ValueError("use 16 characters or more, or leave it empty for no webhook")
         return value
 
     @field_validator("database_url")

@@ -9,7 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
-from circlebook.services import auth
+from circlebook.services import auth, reach
+from circlebook.services.languages import from_accept_language
 from circlebook.services.ports import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")
@@ -63,3 +64,12 @@ def get_account(rt: RuntimeDep, token: TokenDep) -> Account:
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
+
+
+def get_reach(request: Request, rt: RuntimeDep) -> reach.Reach:
+    """Where this request's invitation links point, and the language the caller reads."""
+    base = reach.link_base(rt, str(request.base_url))
+    return reach.Reach(base, from_accept_language(request.headers.get("accept-language", "")))
+
+
+ReachDep = Annotated[reach.Reach, Depends(get_reach)]

@@ -74,11 +74,20 @@ class BookPatch(Body):
 
 class OutcomeOut(BaseModel):
     input: str
-    status: str = Field(description="invited, already_member, already_invited or invalid")
+    status: str = Field(
+        description="invited, already_member, already_invited, opted_out or invalid"
+    )
     phone: str | None = None
     invitation_id: str | None = None
     reason: str | None = None
     field: str | None = None
+    invite_url: str | None = Field(
+        default=None, description="invited: the invitee's personal link, to send from your phone"
+    )
+    invite_text: str | None = Field(default=None, description="invited: a ready message")
+    text_sent: bool | None = Field(
+        default=None, description="invited: whether the server texted the invitee itself"
+    )
 
 
 class BookOut(BaseModel):
@@ -112,6 +121,9 @@ class PendingInvitationOut(BaseModel):
     tags: list[str]
     created_at: str
     expires_at: str
+    invite_url: str
+    invite_text: str
+    reminded_at: str | None = None
 
 
 class PendingInvitationsOut(BaseModel):
@@ -185,3 +197,48 @@ class AppPasswordCreated(AppPasswordOut):
 
 class AppPasswordsOut(BaseModel):
     app_passwords: list[AppPasswordOut]
+
+
+Code = Annotated[str, Field(min_length=1, max_length=12)]
+
+
+class InviteOut(BaseModel):
+    book_title: str
+    owner_name: str
+    owner_phone: str
+    phone_hint: str = Field(description="the invited number, masked")
+    expires_at: str
+
+
+class InviteAcceptIn(Body):
+    code: Code
+    name: Name | None = None
+    device: Name = "invitation link"
+
+
+class InviteAnswerIn(Body):
+    code: Code
+
+
+class JoinedOut(BaseModel):
+    token: str
+    account: AccountOut
+    entry: EntryOut
+    book_id: str
+
+
+class ReminderOut(BaseModel):
+    invitation_id: str
+    invite_url: str
+    invite_text: str
+    text_sent: bool
+
+
+class DoNotInviteOut(BaseModel):
+    do_not_invite: bool
+
+
+class InboundSms(Body):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    from_: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
+    text: Annotated[str, Field(max_length=2000)]

@@ -61,6 +61,8 @@ class Invitation:
     invited_by: str
     created_at: str
     expires_at: str
+    # When the owner sent the one reminder an invitation allows (None: not yet).
+    reminded_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from circlebook.services import events
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import new_id
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Runtime
+from circlebook.services.ports import Runtime, UnitOfWork
 
 _CODE = re.compile(r"^[0-9]{6}$")
 # Codes older than this are gone from the table whatever their state.
@@ -45,6 +45,11 @@ def _keyed(secret: bytes, *parts: str) -> str:
     return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def phone_key(secret: bytes, phone: str) -> str:
+    """The keyed hash a number is known by where the number itself need not be kept."""
+    return _keyed(secret, "phone", phone)
+
+
 def token_hash(token: str) -> str:
     # Tokens carry 256 random bits, so a plain hash cannot be reversed by guessing.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -57,12 +62,12 @@ def request_code(
     phone = normalize_phone(raw_phone, region or rt.policy.region)
     policy = rt.policy
     now = rt.clock.now()
-    phone_key = _keyed(rt.secret_key, "phone", phone)
+    phone_hash = phone_key(rt.secret_key, phone)
     code = f"{secrets.randbelow(10**6):06d}"
     with rt.uow(write=True) as uow:
         uow.codes.purge_created_before(stamp(now - _CODE_RETENTION))
         window_start = now - timedelta(seconds=policy.code_window_seconds)
-        recent = uow.codes.created_since(phone_key, stamp(window_start))
+        recent = uow.codes.created_since(phone_hash, stamp(window_start))
         if len(recent) >= policy.codes_per_window:
             frees_at = parse_stamp(recent[0]) + timedelta(seconds=policy.code_window_seconds)
             wait = max(1, math.ceil((frees_at - now).total_seconds()))
@@ -72,8 +77,8 @@ def request_code(
                 retry_after=wait,
             )
         uow.codes.add(
-            phone_key,
-            _keyed(rt.secret_key, "code", phone_key, code),
+            phone_hash,
+            _keyed(rt.secret_key, "code", phone_hash, code),
             stamp(now),
             stamp(now + timedelta(seconds=policy.code_ttl_seconds)),
         )
@@ -82,6 +87,52 @@ def request_code(
     text = CODE_TEXTS.get(lang, CODE_TEXTS["en"])
     rt.sms.send(phone, text.format(code=code, minutes=minutes))
     return policy.code_ttl_seconds
+
+
+def check_code_shape(code: str) -> None:
+    if not _CODE.match(code):
+        raise InvalidInputError("the code is 6 digits", field="code")
+
+
+def redeem_code(rt: Runtime, uow: UnitOfWork, phone: str, code: str) -> None:
+    """Use up the phone's live code if `code` is it; a wrong guess is counted and kept.
+
+    The count of a wrong guess is committed before the error is raised, so the
+    caller's transaction must hold nothing else yet.
+    """
+    phone_hash = phone_key(rt.secret_key, phone)
+    live = uow.codes.live(phone_hash, stamp(rt.clock.now()), rt.policy.code_max_attempts)
+    if live is None:
+        raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
+    code_id, expected = live
+    if not hmac.compare_digest(expected, _keyed(rt.secret_key, "code", phone_hash, code)):
+        uow.codes.count_failure(code_id)
+        uow.commit()
+        raise InvalidCodeError("the code is wrong", field="code")
+    if not uow.codes.use(code_id):
+        raise InvalidCodeError("this code was already used", field="code")
+
+
+def find_or_open_account(
+    uow: UnitOfWork, phone: str, name: str | None, now: str
+) -> tuple[Account, bool]:
+    """The proven number's account, opened at its first sign-in; True if opened now."""
+    account = uow.accounts.by_phone(phone)
+    if account is not None:
+        return account, False
+    account = Account(new_id("a"), phone, name or "", now)
+    uow.accounts.add(account)
+    # Invitations sent before this number signed up reach it now.
+    for waiting in uow.invitations.pending_for_phone(phone, now):
+        events.invitation_received(uow, waiting, account.id, now)
+    return account, True
+
+
+def start_session(uow: UnitOfWork, account: Account, device: str, now: str) -> str:
+    """A new bearer token for the account; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    uow.sessions.add(token_hash(token), account.id, device, now)
+    return token
 
 
 def sign_in(
@@ -95,33 +146,14 @@ def sign_in(
 ) -> SignedIn:
     """Trade a phone's one-time code for a bearer token, creating the account at first."""
     phone = normalize_phone(raw_phone, region or rt.policy.region)
-    if not _CODE.match(code):
-        raise InvalidInputError("the code is 6 digits", field="code")
+    check_code_shape(code)
     device = clean_name(device, field="device")
     display = clean_name(name) if name is not None else None
     now = rt.clock.now()
-    phone_key = _keyed(rt.secret_key, "phone", phone)
     with rt.uow(write=True) as uow:
-        live = uow.codes.live(phone_key, stamp(now), rt.policy.code_max_attempts)
-        if live is None:
-            raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
-        code_id, expected = live
-        if not hmac.compare_digest(expected, _keyed(rt.secret_key, "code", phone_key, code)):
-            uow.codes.count_failure(code_id)
-            uow.commit()
-            raise InvalidCodeError("the code is wrong", field="code")
-        if not uow.codes.use(code_id):
-            raise InvalidCodeError("this code was already used", field="code")
-        account = uow.accounts.by_phone(phone)
-        created = account is None
-        if account is None:
-            account = Account(new_id("a"), phone, display or "", stamp(now))
-            uow.accounts.add(account)
-            # Invitations sent before this number signed up reach it now.
-            for waiting in uow.invitations.pending_for_phone(phone, stamp(now)):
-                events.invitation_received(uow, waiting, account.id, stamp(now))
-        token = secrets.token_urlsafe(32)
-        uow.sessions.add(token_hash(token), account.id, device, stamp(now))
+        redeem_code(rt, uow, phone, code)
+        account, created = find_or_open_account(uow, phone, display, stamp(now))
+        token = start_session(uow, account, device, stamp(now))
         uow.commit()
     return SignedIn(token, account, created)
 

@@ -9,11 +9,17 @@ from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
 from circlebook.domain.visibility import Viewer
-from circlebook.services import events, sync_tokens
+from circlebook.services import events, reach, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.entries import visible_entries
 from circlebook.services.ids import new_book_id, new_id
-from circlebook.services.invitations import Invitee, Outcome, invite_into, reading_region
+from circlebook.services.invitations import (
+    Invitee,
+    Outcome,
+    check_invitee_count,
+    invite_into,
+    reading_region,
+)
 from circlebook.services.membership import display_name, owner_of, viewer_in
 from circlebook.services.ports import Runtime, UnitOfWork
 
@@ -40,12 +46,14 @@ def create_book(
     account: Account,
     title: str,
     invitees: Sequence[Invitee],
+    via: reach.Reach,
     *,
     name: str | None = None,
     region: str | None = None,
 ) -> tuple[BookSummary, list[Outcome]]:
     """The caller becomes the owner and first entry; each invitee is asked to join."""
     title = clean_title(title)
+    check_invitee_count(rt, invitees)
     owner_name = clean_name(name) if name is not None else display_name(account)
     now = rt.clock.now()
     at = stamp(now)
@@ -66,14 +74,15 @@ def create_book(
     with rt.uow(write=True) as uow:
         uow.books.add(book)
         uow.entries.add(me)
-        outcomes = invite_into(
-            uow, book, account, invitees, reading_region(rt, account, region), now, rt.policy
+        invited = invite_into(
+            rt, uow, book, account, invitees, reading_region(rt, account, region), via, owner_name
         )
         # The owner's open streams learn of the new book and follow it from here.
         events.book_changed(rt, uow, book.id, book.version, at, me)
         uow.commit()
+    reach.send_after_commit(rt, invited.texts)
     token = sync_tokens.issue(rt.secret_key, book.id, book.version)
-    return BookSummary(book, me, 1, token), outcomes
+    return BookSummary(book, me, 1, token), invited.outcomes
 
 
 def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from circlebook.domain.errors import (
     CirclebookError,
+    InvalidInputError,
     NotFoundError,
     RateLimitedError,
 )
@@ -17,7 +18,8 @@ from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
-from circlebook.services import events
+from circlebook.services import events, reach
+from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
@@ -30,6 +32,8 @@ class Status(StrEnum):
     ALREADY_MEMBER = "already_member"
     ALREADY_INVITED = "already_invited"
     INVALID = "invalid"
+    # The number asked never to be invited again: no invitation, no text.
+    OPTED_OUT = "opted_out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,19 @@ class Outcome:
     invitation_id: str | None = None
     reason: str | None = None
     field: str | None = None
+    # For an invitation made: its personal link, a ready message, and whether the
+    # server texted it (only where the deployment turned its own texts on).
+    invite_url: str | None = None
+    invite_text: str | None = None
+    text_sent: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """What inviting made: an outcome per invitee, and the texts to send once committed."""
+
+    outcomes: list[Outcome]
+    texts: list[reach.Text]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +81,21 @@ def reading_region(rt: Runtime, account: Account, region: str | None) -> str:
 
 
 def invite_into(
+    rt: Runtime,
     uow: UnitOfWork,
     book: Book,
     owner: Account,
     invitees: Sequence[Invitee],
     region: str,
-    now: datetime,
-    policy: Policy,
-) -> list[Outcome]:
+    via: reach.Reach,
+    owner_name: str,
+) -> Invited:
     """Create invitations for a book inside the caller's unit of work; one outcome each."""
+    now = rt.clock.now()
     uow.invitations.purge_expired(stamp(now))
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
-    outcomes: list[Outcome] = []
-    fresh: list[Invitation] = []
-    expires = stamp(now + timedelta(days=policy.invitation_ttl_days))
+    outcomes: list[Outcome | Invitation] = []
     for i, invitee in enumerate(invitees):
         try:
             phone = normalize_phone(invitee.phone, region, field=f"invitees[{i}].phone")
@@ -94,19 +111,72 @@ def invite_into(
         elif phone in invited:
             outcomes.append(Outcome(invitee.phone, Status.ALREADY_INVITED, phone))
         else:
-            invitation = Invitation(
-                new_id("i"), book.id, phone, name, tags, owner.id, stamp(now), expires
+            expires = stamp(now + timedelta(days=rt.policy.invitation_ttl_days))
+            outcomes.append(
+                Invitation(new_id("i"), book.id, phone, name, tags, owner.id, stamp(now), expires)
             )
-            fresh.append(invitation)
             invited.add(phone)
-            outcomes.append(Outcome(invitee.phone, Status.INVITED, phone, invitation.id))
-    _spend_quota(uow, owner, len(fresh), now, policy)
-    for invitation in fresh:
-        uow.invitations.add(invitation)
-        known = uow.accounts.by_phone(invitation.phone)
-        if known is not None:
-            events.invitation_received(uow, invitation, known.id, stamp(now))
-    return outcomes
+    _drop_opted_out(rt, uow, outcomes, invitees)
+    fresh = [o for o in outcomes if isinstance(o, Invitation)]
+    _spend_quota(uow, owner, len(fresh), now, rt.policy)
+    texts: list[reach.Text] = []
+    done: list[Outcome] = []
+    for i, item in enumerate(outcomes):
+        if isinstance(item, Outcome):
+            done.append(item)
+            continue
+        done.append(_ask(rt, uow, item, invitees[i].phone, book, via, owner_name, texts))
+    return Invited(done, texts)
+
+
+def _drop_opted_out(
+    rt: Runtime,
+    uow: UnitOfWork,
+    outcomes: list[Outcome | Invitation],
+    invitees: Sequence[Invitee],
+) -> None:
+    """Numbers on the do-not-invite list get no invitation, from anyone."""
+    keys = {
+        phone_key(rt.secret_key, o.phone): i
+        for i, o in enumerate(outcomes)
+        if isinstance(o, Invitation)
+    }
+    for key in uow.do_not_invite.hashes_among(set(keys)):
+        i = keys[key]
+        outcomes[i] = Outcome(invitees[i].phone, Status.OPTED_OUT, outcomes[i].phone)
+
+
+def _ask(
+    rt: Runtime,
+    uow: UnitOfWork,
+    invitation: Invitation,
+    raw: str,
+    book: Book,
+    via: reach.Reach,
+    owner_name: str,
+    texts: list[reach.Text],
+) -> Outcome:
+    """Store one invitation with its link; tell the invitee's account, or queue a text."""
+    now = rt.clock.now()
+    token = reach.link_token(rt.secret_key, invitation.id)
+    uow.invitations.add(invitation, reach.link_hash(rt.secret_key, token))
+    known = uow.accounts.by_phone(invitation.phone)
+    if known is not None:
+        events.invitation_received(uow, invitation, known.id, stamp(now))
+    url, text = reach.link_and_text(rt.secret_key, invitation, book.title, owner_name, via)
+    sent = reach.claim_text(rt, uow, invitation.phone, now)
+    if sent:
+        lang = reach.text_language(invitation.phone, via.lang)
+        texts.append(reach.Text(invitation.phone, reach.with_opt_out(text, lang)))
+    return Outcome(
+        raw,
+        Status.INVITED,
+        invitation.phone,
+        invitation.id,
+        invite_url=url,
+        invite_text=text,
+        text_sent=sent,
+    )
 
 
 def _spend_quota(
@@ -131,25 +201,60 @@ def invite(
     account: Account,
     book_id: str,
     invitees: Sequence[Invitee],
+    via: reach.Reach,
     region: str | None = None,
 ) -> list[Outcome]:
-    now = rt.clock.now()
+    check_invitee_count(rt, invitees)
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
         book = uow.books.get(book_id)
-        if book is None:  # pragma: no cover - the owner's entry implies the book
+        owner = uow.entries.of_account(book_id, account.id)
+        if book is None or owner is None:  # pragma: no cover - the owner's entry implies both
             raise NotFoundError("no such book")
-        outcomes = invite_into(
-            uow, book, account, invitees, reading_region(rt, account, region), now, rt.policy
+        invited = invite_into(
+            rt,
+            uow,
+            book,
+            account,
+            invitees,
+            reading_region(rt, account, region),
+            via,
+            owner.name,
         )
         uow.commit()
-    return outcomes
+    reach.send_after_commit(rt, invited.texts)
+    return invited.outcomes
 
 
-def pending_for_book(rt: Runtime, account: Account, book_id: str) -> list[Invitation]:
+def check_invitee_count(rt: Runtime, invitees: Sequence[Invitee]) -> None:
+    limit = rt.policy.max_invitees_per_request
+    if len(invitees) > limit:
+        raise InvalidInputError(f"at most {limit} invitees per request", field="invitees")
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An invitation waiting for its answer, with the link the owner can send again."""
+
+    invitation: Invitation
+    invite_url: str
+    invite_text: str
+
+
+def pending_for_book(
+    rt: Runtime, account: Account, book_id: str, via: reach.Reach
+) -> list[Pending]:
     with rt.uow() as uow:
         owner_of(uow, book_id, account)
-        return uow.invitations.pending_for_book(book_id, stamp(rt.clock.now()))
+        book = uow.books.get(book_id)
+        owner = uow.entries.of_account(book_id, account.id)
+        assert book is not None  # owner_of found the owner, so the book
+        assert owner is not None
+        waiting = uow.invitations.pending_for_book(book_id, stamp(rt.clock.now()))
+    return [
+        Pending(i, *reach.link_and_text(rt.secret_key, i, book.title, owner.name, via))
+        for i in waiting
+    ]
 
 
 def revoke(rt: Runtime, account: Account, book_id: str, invitation_id: str) -> None:
@@ -186,49 +291,56 @@ def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
 def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None = None) -> Entry:
     """Join the book: exactly one entry, however often or concurrently this is called."""
     chosen = clean_name(name) if name is not None else None
-    now = rt.clock.now()
     if not is_wellformed(invitation_id):
         raise NotFoundError("no such invitation: it was answered, revoked or has expired")
     with rt.uow(write=True) as uow:
-        invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
-        if invitation is None:
-            done = uow.entries.by_invitation(invitation_id)
-            if done is not None and done.account_id == account.id:
-                return done
-            raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-        existing = uow.entries.of_account(invitation.book_id, account.id)
-        if existing is not None:
-            uow.commit()
-            return existing
-        version = uow.books.bump(invitation.book_id, stamp(now))
-        entry = Entry(
-            id=new_id("e"),
-            book_id=invitation.book_id,
-            account_id=account.id,
-            phone=account.phone,
-            name=chosen or invitation.name or display_name(account),
-            tags=invitation.tags,
-            role=Role.MEMBER,
-            created_at=stamp(now),
-            updated_at=stamp(now),
-            version=version,
-            tags_version=version,
-        )
-        uow.entries.add(entry, invitation_id=invitation.id)
-        book = uow.books.get(invitation.book_id)
-        assert book is not None  # its row was just locked by bump()
-        at = stamp(now)
-        events.to_account(
-            uow,
-            EventType.INVITATION_ACCEPTED,
-            book.owner_id,
-            at,
-            invitation_id=invitation.id,
-            book_id=book.id,
-            entry_id=entry.id,
-        )
-        events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
+        entry = join(rt, uow, account, invitation_id, chosen)
         uow.commit()
+    return entry
+
+
+def join(
+    rt: Runtime, uow: UnitOfWork, account: Account, invitation_id: str, chosen: str | None
+) -> Entry:
+    """Inside the caller's unit of work: take the invitation and make the member's entry."""
+    now = rt.clock.now()
+    invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
+    if invitation is None:
+        done = uow.entries.by_invitation(invitation_id)
+        if done is not None and done.account_id == account.id:
+            return done
+        raise NotFoundError("no such invitation: it was answered, revoked or has expired")
+    existing = uow.entries.of_account(invitation.book_id, account.id)
+    if existing is not None:
+        return existing
+    version = uow.books.bump(invitation.book_id, stamp(now))
+    entry = Entry(
+        id=new_id("e"),
+        book_id=invitation.book_id,
+        account_id=account.id,
+        phone=account.phone,
+        name=chosen or invitation.name or display_name(account),
+        tags=invitation.tags,
+        role=Role.MEMBER,
+        created_at=stamp(now),
+        updated_at=stamp(now),
+        version=version,
+        tags_version=version,
+    )
+    uow.entries.add(entry, invitation_id=invitation.id)
+    book = uow.books.get(invitation.book_id)
+    assert book is not None  # its row was just locked by bump()
+    at = stamp(now)
+    events.to_account(
+        uow,
+        EventType.INVITATION_ACCEPTED,
+        book.owner_id,
+        at,
+        invitation_id=invitation.id,
+        book_id=book.id,
+        entry_id=entry.id,
+    )
+    events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
     return entry
 
 
@@ -243,14 +355,18 @@ def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
         )
         if invitation is None:
             raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-        book = uow.books.get(invitation.book_id)
-        if book is not None:
-            events.to_account(
-                uow,
-                EventType.INVITATION_DECLINED,
-                book.owner_id,
-                now,
-                invitation_id=invitation.id,
-                book_id=book.id,
-            )
+        tell_owner_declined(uow, invitation, now)
         uow.commit()
+
+
+def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
+    book = uow.books.get(invitation.book_id)
+    if book is not None:
+        events.to_account(
+            uow,
+            EventType.INVITATION_DECLINED,
+            book.owner_id,
+            now,
+            invitation_id=invitation.id,
+            book_id=book.id,
+        )

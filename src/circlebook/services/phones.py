@@ -35,3 +35,24 @@ def region_of(phone: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return region if region and region != "ZZ" else None
+
+
+def mask_phone(phone: str) -> str:
+    """An E.164 number to show a stranger: `+86 138 **** 8001`, its middle digits hidden."""
+    number = phonenumbers.parse(phone)
+    shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    prefix = f"+{number.country_code}"
+    national = shown.removeprefix(prefix)
+    digits = sum(c.isdigit() for c in national)
+    # Enough to recognise one's own number, too little to dial a stranger's.
+    keep_head = 3 if digits >= 10 else 2
+    keep_tail = 4 if digits >= 9 else 2
+    masked, seen = [], 0
+    for char in national:
+        if char.isdigit():
+            hidden = keep_head <= seen < digits - keep_tail
+            masked.append("*" if hidden else char)
+            seen += 1
+        else:
+            masked.append(char)
+    return prefix + "".join(masked)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from circlebook.sms.background import BackgroundSender
 from circlebook.sms.console import ConsoleSender
 from circlebook.sms.gateway import GatewaySender
 from circlebook.sms.outbox import FileOutboxSender
 
-__all__ = ["ConsoleSender", "FileOutboxSender", "GatewaySender"]
+__all__ = ["BackgroundSender", "ConsoleSender", "FileOutboxSender", "GatewaySender"]

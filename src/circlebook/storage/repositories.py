@@ -73,6 +73,7 @@ def _invitation(row: Row[Any]) -> Invitation:
         row.invited_by,
         row.created_at,
         row.expires_at,
+        row.reminded_at,
     )
 
 
@@ -160,6 +161,9 @@ class SqlCodes:
 
     def purge_created_before(self, cutoff: str) -> None:
         self.conn.execute(delete(auth_codes).where(auth_codes.c.created_at < cutoff))
+
+    def forget(self, phone_hash: str) -> None:
+        self.conn.execute(delete(auth_codes).where(auth_codes.c.phone_hash == phone_hash))
 
 
 class SqlSessions:
@@ -383,9 +387,10 @@ class SqlInvitations:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, invitation: Invitation) -> None:
+    def add(self, invitation: Invitation, link_hash: str | None = None) -> None:
         self.conn.execute(
             insert(invitations).values(
+                link_hash=link_hash,
                 id=invitation.id,
                 book_id=invitation.book_id,
                 phone=invitation.phone,
@@ -402,6 +407,32 @@ class SqlInvitations:
             select(invitations).where(invitations.c.id == invitation_id)
         ).first()
         return _invitation(row) if row else None
+
+    def by_link(self, link_hash: str, now: str) -> Invitation | None:
+        row = self.conn.execute(
+            select(invitations).where(
+                invitations.c.link_hash == link_hash, invitations.c.expires_at > now
+            )
+        ).first()
+        return _invitation(row) if row else None
+
+    def mark_reminded(self, invitation_id: str, now: str) -> bool:
+        """Claim the invitation's one reminder; False if it was already sent (atomic)."""
+        return (
+            self.conn.execute(
+                update(invitations)
+                .where(invitations.c.id == invitation_id, invitations.c.reminded_at.is_(None))
+                .values(reminded_at=now)
+            ).rowcount
+            == 1
+        )
+
+    def take_all_for_phone(self, phone: str) -> list[Invitation]:
+        """Delete and return every invitation to `phone`, live or not."""
+        rows = self.conn.execute(
+            delete(invitations).where(invitations.c.phone == phone).returning(*invitations.c)
+        )
+        return [_invitation(r) for r in rows]
 
     def pending_for_book(self, book_id: str, now: str) -> list[Invitation]:
         rows = self.conn.execute(

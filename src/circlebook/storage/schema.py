@@ -141,6 +141,11 @@ invitations = Table(
     Column("invited_by", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("expires_at", TIME, nullable=False),
+    # A keyed hash of the invitation's personal link token: the token itself is
+    # never stored, so a copy of the database opens no invitation.
+    Column("link_hash", String(64), nullable=True, unique=True),
+    # When the owner last sent the one reminder an invitation allows.
+    Column("reminded_at", TIME, nullable=True),
     UniqueConstraint("book_id", "phone"),
     Index("ix_invitations_phone", "phone"),
     Index("ix_invitations_expires_at", "expires_at"),
@@ -176,4 +181,23 @@ events = Table(
     # Ids must never be reused, even after pruning empties the table: a client's
     # Last-Event-ID would otherwise skip the new events that took old numbers.
     sqlite_autoincrement=True,
+)
+
+# Numbers that asked never to be invited again, as the same keyed hash of the
+# phone that sign-in codes use: the list can be checked but not read back.
+do_not_invite = Table(
+    "do_not_invite",
+    metadata,
+    Column("phone_hash", String(64), primary_key=True),
+    Column("created_at", TIME, nullable=False),
+)
+
+# The server's own invitation texts to one number, across every owner, counted in
+# a window that starts at the first text: a cap on how often a stranger is texted.
+invite_texts = Table(
+    "invite_texts",
+    metadata,
+    Column("phone_hash", String(64), primary_key=True),
+    Column("window_start", TIME, nullable=False),
+    Column("count", Integer, nullable=False),
 )

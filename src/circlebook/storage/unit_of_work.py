@@ -13,6 +13,7 @@ from circlebook.domain.events import Event
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
+from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.repositories import (
     SqlAccounts,
     SqlBooks,
@@ -104,6 +105,8 @@ class SqlUnitOfWork:
         self.departures = SqlDepartures(conn)
         self.invitations = SqlInvitations(conn)
         self.invite_quota = SqlInviteQuota(conn)
+        self.do_not_invite = SqlDoNotInvite(conn)
+        self.invite_texts = SqlInviteTexts(conn)
         self.events = _Recording(SqlEvents(conn))
         self.app_passwords = SqlAppPasswords(conn)
         return self

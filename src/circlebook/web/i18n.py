@@ -16,9 +16,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from circlebook.services.languages import from_accept_language
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-DEFAULT = "en"
 # BCP 47 tag -> the catalog's directory under locale/ (None: the source language).
 LANGUAGES: dict[str, str | None] = {"en": None, "zh-Hans": "zh_Hans"}
 # Each language named in itself, for the switch on every page.
@@ -42,36 +43,6 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
-
-
-def _match(tag: str) -> str | None:
-    tag = tag.strip().lower().replace("_", "-")
-    if tag.startswith("zh"):
-        # Only Simplified Chinese is written yet; a Traditional reader still reads it
-        # better than English.
-        return "zh-Hans"
-    if tag == "en" or tag.startswith("en-") or tag == "*":
-        return "en"
-    return None
-
-
-def from_accept_language(header: str) -> str:
-    """The best of our languages for an Accept-Language header (RFC 9110, 12.5.4)."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        language = _match(tag)
-        if language is not None and quality > 0:
-            ranked.append((-quality, position, language))
-    return min(ranked)[2] if ranked else DEFAULT
 
 
 def language_of(request: Request) -> str:

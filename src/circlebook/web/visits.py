@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from circlebook.api.deps import get_runtime
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
-from circlebook.services import auth
+from circlebook.services import auth, reach
 from circlebook.services.ports import Runtime
 from circlebook.web import i18n, session
 
@@ -23,6 +23,11 @@ class Visit:
     csrf: str
     account: Account | None
     token: str | None
+
+    @property
+    def reach(self) -> reach.Reach:
+        """Where invitation links made on this page point, and the owner's language."""
+        return reach.Reach(reach.link_base(self.rt, str(self.request.base_url)), self.language)
 
     @property
     def me(self) -> Account:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep
+from circlebook.api.deps import AccountDep, ReachDep, RuntimeDep
 from circlebook.api.schemas import (
     BookCreate,
     BookCreated,
@@ -19,9 +19,9 @@ from circlebook.api.schemas import (
     OutcomesOut,
     PendingInvitationOut,
     PendingInvitationsOut,
+    ReminderOut,
 )
-from circlebook.domain.errors import InvalidInputError
-from circlebook.services import books, invitations
+from circlebook.services import books, invitations, invite_links
 from circlebook.services.books import BookSummary
 from circlebook.services.invitations import Invitee, Outcome
 
@@ -51,26 +51,31 @@ def outcome_out(outcome: Outcome) -> OutcomeOut:
         invitation_id=outcome.invitation_id,
         reason=outcome.reason,
         field=outcome.field,
+        invite_url=outcome.invite_url,
+        invite_text=outcome.invite_text,
+        text_sent=outcome.text_sent,
     )
 
 
-def invitees(request: Request, raw: Sequence[InviteeIn]) -> list[Invitee]:
-    limit: int = request.app.state.settings.max_invitees_per_request
-    if len(raw) > limit:
-        raise InvalidInputError(f"at most {limit} invitees per request", field="invitees")
+def invitees(raw: Sequence[InviteeIn]) -> list[Invitee]:
     return [Invitee(i.phone, i.name, i.tags) for i in raw]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_book(
-    body: BookCreate, request: Request, rt: RuntimeDep, account: AccountDep
+    body: BookCreate, rt: RuntimeDep, account: AccountDep, via: ReachDep
 ) -> BookCreated:
-    """Start a book: the caller is its owner and first entry; each invitee is asked to join."""
+    """Start a book: the caller is its owner and first entry; each invitee is asked to join.
+
+    Each invitee made gets a personal link (`invite_url`) and a ready message
+    (`invite_text`) for the owner's own phone to send.
+    """
     summary, outcomes = books.create_book(
         rt,
         account,
         body.title,
-        invitees(request, body.invitees),
+        invitees(body.invitees),
+        via,
         name=body.name,
         region=body.region,
     )
@@ -103,28 +108,45 @@ def dissolve_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> Response
 
 @router.post("/{book_id}/invitations")
 def invite(
-    book_id: str, body: InvitationsCreate, request: Request, rt: RuntimeDep, account: AccountDep
+    book_id: str, body: InvitationsCreate, rt: RuntimeDep, account: AccountDep, via: ReachDep
 ) -> OutcomesOut:
-    outcomes = invitations.invite(
-        rt, account, book_id, invitees(request, body.invitees), body.region
-    )
+    outcomes = invitations.invite(rt, account, book_id, invitees(body.invitees), via, body.region)
     return OutcomesOut(outcomes=[outcome_out(o) for o in outcomes])
 
 
 @router.get("/{book_id}/invitations")
-def pending(book_id: str, rt: RuntimeDep, account: AccountDep) -> PendingInvitationsOut:
+def pending(
+    book_id: str, rt: RuntimeDep, account: AccountDep, via: ReachDep
+) -> PendingInvitationsOut:
     return PendingInvitationsOut(
         invitations=[
             PendingInvitationOut(
-                id=i.id,
-                phone=i.phone,
-                name=i.name,
-                tags=sorted(i.tags),
-                created_at=i.created_at,
-                expires_at=i.expires_at,
+                id=p.invitation.id,
+                phone=p.invitation.phone,
+                name=p.invitation.name,
+                tags=sorted(p.invitation.tags),
+                created_at=p.invitation.created_at,
+                expires_at=p.invitation.expires_at,
+                invite_url=p.invite_url,
+                invite_text=p.invite_text,
+                reminded_at=p.invitation.reminded_at,
             )
-            for i in invitations.pending_for_book(rt, account, book_id)
+            for p in invitations.pending_for_book(rt, account, book_id, via)
         ]
+    )
+
+
+@router.post("/{book_id}/invitations/{invitation_id}/remind")
+def remind(
+    book_id: str, invitation_id: str, rt: RuntimeDep, account: AccountDep, via: ReachDep
+) -> ReminderOut:
+    """The one reminder an invitation allows, 24 hours or more after it was made."""
+    sent = invite_links.remind(rt, account, book_id, invitation_id, via)
+    return ReminderOut(
+        invitation_id=sent.invitation_id,
+        invite_url=sent.invite_url,
+        invite_text=sent.invite_text,
+        text_sent=sent.text_sent,
     )
 
 

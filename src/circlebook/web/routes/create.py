@@ -116,7 +116,7 @@ def create(
         )
     try:
         summary, outcomes = books.create_book(
-            visit.rt, visit.me, title, invitees, name=name.strip() or None
+            visit.rt, visit.me, title, invitees, visit.reach, name=name.strip() or None
         )
     except CirclebookError as exc:
         field = exc.field if exc.field in ("title", "name") else None

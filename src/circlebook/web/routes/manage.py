@@ -31,7 +31,7 @@ def _manage(
     typed: dict[str, str] | None = None,
 ) -> Response:
     """The page; `errors` and `typed` are keyed by the form at fault ("title", an entry id)."""
-    pending = invitations.pending_for_book(visit.rt, visit.me, book_id)  # the owner's only
+    pending = invitations.pending_for_book(visit.rt, visit.me, book_id, visit.reach)  # the owner's only
     return render(
         visit,
         "manage.html",
