@@ -200,6 +200,9 @@ class Person:
     def post(self, url: str, **kw: Any) -> Any:
         return self.client.post(url, headers=self.headers, **kw)
 
+    def put(self, url: str, **kw: Any) -> Any:
+        return self.client.put(url, headers=self.headers, **kw)
+
     def patch(self, url: str, **kw: Any) -> Any:
         return self.client.patch(url, headers=self.headers, **kw)
 

@@ -8,6 +8,7 @@ account, no session, and the codes that proved it are forgotten with it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -183,7 +184,7 @@ def remind(
         if now < due:
             raise RateLimitedError(
                 "a reminder may go a day after the invitation",
-                retry_after=max(1, int((due - now).total_seconds()) + 1),
+                retry_after=max(1, math.ceil((due - now).total_seconds())),
             )
         if not uow.invitations.mark_reminded(invitation.id, stamp(now)):
             raise ConflictError("this invitation was already reminded once")

@@ -14,8 +14,10 @@ from circlebook.storage.schema import do_not_invite, invite_texts
 def _insert_new(conn: Connection, table: Table, **values: Any) -> bool:
     """INSERT unless the key is there; True if this call added the row (no race, no error)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return conn.execute(statement).rowcount == 1
+    key = table.primary_key.columns.values()[0]
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    return conn.execute(statement).first() is not None
 
 
 class SqlDoNotInvite:

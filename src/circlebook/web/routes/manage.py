@@ -31,7 +31,8 @@ def _manage(
     typed: dict[str, str] | None = None,
 ) -> Response:
     """The page; `errors` and `typed` are keyed by the form at fault ("title", an entry id)."""
-    pending = invitations.pending_for_book(visit.rt, visit.me, book_id, visit.reach)  # the owner's only
+    # The owner's only: anyone else is refused here.
+    pending = invitations.pending_for_book(visit.rt, visit.me, book_id, visit.reach)
     return render(
         visit,
         "manage.html",
