@@ -21,9 +21,12 @@ from circlebook.client.models import (
     Entry,
     Invitation,
     Invitee,
+    InviteLink,
+    Joined,
     NewAppPassword,
     Outcome,
     PendingInvitation,
+    Reminder,
     Session,
 )
 
@@ -204,3 +207,36 @@ def app_passwords() -> Call[list[AppPassword]]:
 
 def revoke_app_password(app_password_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/app-passwords/{_seg(app_password_id)}", _none)
+
+
+def remind(book_id: str, invitation_id: str) -> Call[Reminder]:
+    path = f"/v1/books/{_seg(book_id)}/invitations/{_seg(invitation_id)}/remind"
+    return Call("POST", path, Reminder.from_json)
+
+
+def invite_link(token: str) -> Call[InviteLink]:
+    return Call("GET", f"/v1/invites/{_seg(token)}", InviteLink.from_json)
+
+
+def request_invite_code(token: str) -> Call[int]:
+    return Call("POST", f"/v1/invites/{_seg(token)}/code", lambda d: int(d["expires_in"]))
+
+
+def accept_invite(token: str, code: str, name: str | None, device: str) -> Call[Joined]:
+    body: dict[str, Any] = {"code": code, "device": device}
+    if name:
+        body["name"] = name
+    return Call("POST", f"/v1/invites/{_seg(token)}/accept", Joined.from_json, body)
+
+
+def answer_invite_no(token: str, code: str, *, stop: bool) -> Call[None]:
+    action = "stop" if stop else "decline"
+    return Call("POST", f"/v1/invites/{_seg(token)}/{action}", _none, {"code": code})
+
+
+def do_not_invite() -> Call[bool]:
+    return Call("GET", "/v1/me/do-not-invite", lambda d: bool(d["do_not_invite"]))
+
+
+def set_do_not_invite(on: bool) -> Call[None]:
+    return Call("PUT" if on else "DELETE", "/v1/me/do-not-invite", _none)

@@ -72,7 +72,12 @@ class Invitee:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of one invitee: invited, already_member, already_invited or invalid."""
+    """What became of one invitee: invited, already_member, already_invited, opted_out, invalid.
+
+    An invitee made has `invite_url`, its personal link, and `invite_text`, a
+    message to send it with from your own phone; `text_sent` says whether the
+    server texted it already (only where the deployment turned that on).
+    """
 
     input: str
     status: str
@@ -80,6 +85,9 @@ class Outcome:
     invitation_id: str | None = None
     reason: str | None = None
     field: str | None = None
+    invite_url: str | None = None
+    invite_text: str | None = None
+    text_sent: bool | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
@@ -90,6 +98,9 @@ class Outcome:
             data.get("invitation_id"),
             data.get("reason"),
             data.get("field"),
+            data.get("invite_url"),
+            data.get("invite_text"),
+            data.get("text_sent"),
         )
 
 
@@ -109,6 +120,9 @@ class PendingInvitation:
     tags: tuple[str, ...]
     created_at: str
     expires_at: str
+    invite_url: str | None = None
+    invite_text: str | None = None
+    reminded_at: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PendingInvitation:
@@ -119,6 +133,9 @@ class PendingInvitation:
             tuple(data["tags"]),
             data["created_at"],
             data["expires_at"],
+            data.get("invite_url"),
+            data.get("invite_text"),
+            data.get("reminded_at"),
         )
 
 
@@ -231,3 +248,52 @@ class NewAppPassword:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NewAppPassword:
         return cls(AppPassword.from_json(data), data["password"], data["user_name"])
+
+
+@dataclass(frozen=True, slots=True)
+class InviteLink:
+    """What an invitation's personal link says, to anyone who holds it."""
+
+    book_title: str
+    owner_name: str
+    owner_phone: str
+    phone_hint: str
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InviteLink:
+        return cls(
+            data["book_title"],
+            data["owner_name"],
+            data["owner_phone"],
+            data["phone_hint"],
+            data["expires_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A link accepted: the session it signed in, and the new entry."""
+
+    session: Session
+    entry: Entry
+    book_id: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Joined:
+        session = Session(data["token"], Account.from_json(data["account"]))
+        return cls(session, Entry.from_json(data["entry"]), data["book_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    invitation_id: str
+    invite_url: str
+    invite_text: str
+    text_sent: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reminder:
+        return cls(
+            data["invitation_id"], data["invite_url"], data["invite_text"], data["text_sent"]
+        )

@@ -73,6 +73,14 @@ def outcomes(results: Sequence[Outcome], names: dict[str, str] | None = None) ->
         status = Text(o.status.replace("_", " "), style=_OUTCOME_STYLE.get(o.status, ""))
         rows.append((names.get(o.input, ""), o.phone or o.input, status, o.reason or ""))
     table("Invitations", ["name", "number", "outcome", "why"], rows)
+    links = [o for o in results if o.invite_url]
+    if links:
+        # Whole lines, not table cells, so that a terminal never wraps a link in two.
+        say("Send each person their link from your phone (or: circlebook invite-link BOOK PERSON):")
+        for o in links:
+            who = names.get(o.input) or o.phone or o.input
+            texted = "  (texted by the server too)" if o.text_sent else ""
+            out.print(Text(f"  {who}: {o.invite_url}{texted}"), soft_wrap=True)
 
 
 def books(items: Sequence[Book]) -> None:
@@ -109,3 +117,13 @@ def pending(items: Sequence[PendingInvitation]) -> None:
         ["id", "number", "name", "tags", "expires"],
         [(i.id, i.phone, i.name, ", ".join(i.tags), i.expires_at[:10]) for i in items],
     )
+
+
+def invite_link(item: PendingInvitation) -> None:
+    invite_link_text(item.invite_url or "", item.invite_text or "")
+
+
+def invite_link_text(url: str, message: str) -> None:
+    """The link and the message, each on lines of its own for copying."""
+    out.print(Text(url), soft_wrap=True)
+    out.print(Text(message), soft_wrap=True)

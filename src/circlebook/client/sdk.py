@@ -22,9 +22,12 @@ from circlebook.client.models import (
     Entry,
     Invitation,
     Invitee,
+    InviteLink,
+    Joined,
     NewAppPassword,
     Outcome,
     PendingInvitation,
+    Reminder,
     Session,
 )
 
@@ -175,6 +178,34 @@ class Client:
 
     def revoke(self, book_id: str, invitation_id: str) -> None:
         self.send(calls.revoke(book_id, invitation_id))
+
+    def remind(self, book_id: str, invitation_id: str) -> Reminder:
+        return self.send(calls.remind(book_id, invitation_id))
+
+    def invite_link(self, token: str) -> InviteLink:
+        """What an invitation link says; no sign-in needed (the token is the link's last part)."""
+        return self.send(calls.invite_link(token))
+
+    def request_invite_code(self, token: str) -> int:
+        return self.send(calls.request_invite_code(token))
+
+    def accept_invite(
+        self, token: str, code: str, *, name: str | None = None, device: str = DEFAULT_DEVICE
+    ) -> Joined:
+        """Join through the link with the code texted to the invited number; signs in."""
+        joined = self.send(calls.accept_invite(token, code, name, device))
+        self.token = joined.session.token
+        return joined
+
+    def decline_invite(self, token: str, code: str, *, stop: bool = False) -> None:
+        """Say no without an account; `stop` also asks never to be invited again."""
+        self.send(calls.answer_invite_no(token, code, stop=stop))
+
+    def do_not_invite(self) -> bool:
+        return self.send(calls.do_not_invite())
+
+    def set_do_not_invite(self, on: bool) -> None:
+        self.send(calls.set_do_not_invite(on))
 
     def inbox(self) -> list[Invitation]:
         return self.send(calls.inbox())
@@ -331,6 +362,31 @@ class AsyncClient:
 
     async def revoke(self, book_id: str, invitation_id: str) -> None:
         await self.send(calls.revoke(book_id, invitation_id))
+
+    async def remind(self, book_id: str, invitation_id: str) -> Reminder:
+        return await self.send(calls.remind(book_id, invitation_id))
+
+    async def invite_link(self, token: str) -> InviteLink:
+        return await self.send(calls.invite_link(token))
+
+    async def request_invite_code(self, token: str) -> int:
+        return await self.send(calls.request_invite_code(token))
+
+    async def accept_invite(
+        self, token: str, code: str, *, name: str | None = None, device: str = DEFAULT_DEVICE
+    ) -> Joined:
+        joined = await self.send(calls.accept_invite(token, code, name, device))
+        self.token = joined.session.token
+        return joined
+
+    async def decline_invite(self, token: str, code: str, *, stop: bool = False) -> None:
+        await self.send(calls.answer_invite_no(token, code, stop=stop))
+
+    async def do_not_invite(self) -> bool:
+        return await self.send(calls.do_not_invite())
+
+    async def set_do_not_invite(self, on: bool) -> None:
+        await self.send(calls.set_do_not_invite(on))
 
     async def inbox(self) -> list[Invitation]:
         return await self.send(calls.inbox())

@@ -1,4 +1,6 @@
-"""Owner and member tools: `remove`, `retag`, `revoke`, `pending`, `rename`, `dissolve`, `leave`."""
+"""Owner and member tools: `remove`, `retag`, `revoke`, `pending`, `invite-link`, `remind`,
+`rename`, `dissolve`, `leave`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from rich.prompt import Confirm
 
 from circlebook.client import render
 from circlebook.client.cli.root import CliError, JsonOpt, app, connected, resolve_book
-from circlebook.client.models import Entry
+from circlebook.client.models import Entry, PendingInvitation
 from circlebook.client.naming import AmbiguousNameError, resolve
 from circlebook.client.sdk import Client
 
@@ -62,13 +64,58 @@ def revoke(
     """Withdraw a pending invitation."""
     with connected() as (client, _):
         target = resolve_book(client, book)
-        pending = client.pending_invitations(target.id)
-        try:
-            chosen = resolve(invitation, pending, lambda i: i.id, lambda i: [i.phone], "invitation")
-        except AmbiguousNameError as exc:
-            raise CliError(str(exc)) from exc
+        chosen = _pending(client, target.id, invitation)
         client.revoke(target.id, chosen.id)
     render.say(f"Revoked the invitation to {chosen.phone}.")
+
+
+def _pending(client: Client, book_id: str, query: str) -> PendingInvitation:
+    """A pending invitation by id, id prefix, number or the name the owner gave."""
+    try:
+        return resolve(
+            query,
+            client.pending_invitations(book_id),
+            lambda i: i.id,
+            lambda i: [i.phone, *([i.name] if i.name else [])],
+            "invitation",
+        )
+    except AmbiguousNameError as exc:
+        raise CliError(str(exc)) from exc
+
+
+PersonArg = Annotated[str, typer.Argument(help="invitation id, id prefix, number or name")]
+
+
+@app.command("invite-link")
+def invite_link(
+    book: Annotated[str, typer.Argument(help="book id, id prefix or title")],
+    person: PersonArg,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print someone's personal invitation link and a message to send it with."""
+    with connected() as (client, _):
+        chosen = _pending(client, resolve_book(client, book).id, person)
+    if as_json:
+        render.as_json({"invite_url": chosen.invite_url, "invite_text": chosen.invite_text})
+    else:
+        render.invite_link(chosen)
+
+
+@app.command()
+def remind(
+    book: Annotated[str, typer.Argument(help="book id, id prefix or title")],
+    person: PersonArg,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remind someone once, a day or more after inviting them."""
+    with connected() as (client, _):
+        target = resolve_book(client, book)
+        reminder = client.remind(target.id, _pending(client, target.id, person).id)
+    if as_json:
+        render.as_json(reminder)
+        return
+    render.say("Texted by the server." if reminder.text_sent else "Send it from your phone:")
+    render.invite_link_text(reminder.invite_url, reminder.invite_text)
 
 
 @app.command()
