@@ -141,8 +141,8 @@ def shared_book(owner: Terminal, title: str, *members: tuple[Terminal, str]) -> 
 
 
 def row(table: str, needle: str) -> str:
-    """The one line of a printed table that holds `needle`."""
-    found = [line for line in table.splitlines() if needle in line]
+    """The one row of a printed table that holds `needle` (lines after the table aside)."""
+    found = [line for line in table.splitlines() if needle in line and "│" in line]
     assert len(found) == 1, table
     return found[0]
 
