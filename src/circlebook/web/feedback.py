@@ -104,6 +104,8 @@ NOTICES = {
     "revoked": N_("The invitation is revoked."),
     "signed_out": N_("You are signed out."),
     "device_revoked": N_("The app password is revoked: that device can no longer sign in."),
+    "invitations_off": N_("Nobody can invite your number any more."),
+    "invitations_on": N_("People can invite your number again."),
 }
 
 
@@ -116,6 +118,7 @@ OUTCOMES = {
     "invited": N_("Invited"),
     "already_member": N_("Already in the book"),
     "already_invited": N_("Already invited"),
+    "opted_out": N_("Not invited: this number asked never to be invited"),
 }
 # Why an invitee was not invited, by the field at fault.
 REFUSALS = {

@@ -7,9 +7,12 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
+import markupsafe
 import phonenumbers
+import segno
 from fastapi.responses import HTMLResponse
 
 from circlebook.services import invitations
@@ -38,6 +41,17 @@ def digits(text: str) -> str:
     return _NOT_DIGIT.sub("", text)
 
 
+def sms_link(phone: str, body: str) -> str:
+    """An `sms:` address (RFC 5724) that opens the phone's messages app with the text ready."""
+    return f"sms:{phone}?body={quote(body, safe='')}"
+
+
+def qr_code(text: str) -> markupsafe.Markup:
+    """A QR code of `text` as inline SVG, drawn here: the page loads nothing from elsewhere."""
+    svg = segno.make(text, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr")
+    return markupsafe.Markup(svg)  # noqa: S704 - segno's own markup, of a URL it encoded
+
+
 @functools.cache
 def static_url(name: str) -> str:
     """The file's address with a hash of its content, so browsers may cache it for long."""
@@ -58,6 +72,8 @@ def environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["phone"] = display_phone
     env.filters["digits"] = digits
+    env.filters["qr"] = qr_code
+    env.globals["sms_link"] = sms_link
     env.globals.update(
         outcome_message=outcome_message,
         static=static_url,

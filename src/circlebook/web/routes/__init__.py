@@ -2,11 +2,21 @@
 
 from fastapi import APIRouter
 
-from circlebook.web.routes import books, create, devices, home, inbox, manage, signin
+from circlebook.web.routes import (
+    books,
+    create,
+    devices,
+    home,
+    inbox,
+    invite,
+    links,
+    manage,
+    signin,
+)
 
 router = APIRouter(include_in_schema=False)
 # create before books: /books/new is a page of its own, not a book called "new".
-for group in (home, signin, inbox, create, books, manage, devices):
+for group in (home, signin, links, inbox, create, invite, books, manage, devices):
     router.include_router(group.router)
 
 __all__ = ["router"]

@@ -29,7 +29,7 @@ TextField = Annotated[str, Form(max_length=100_000)]
 ListField = Annotated[list[str], Form()]
 
 
-def _max_people(visit: Visit) -> int:
+def max_people(visit: Visit) -> int:
     limit: int = visit.request.app.state.settings.max_invitees_per_request
     return limit
 
@@ -37,6 +37,47 @@ def _max_people(visit: Visit) -> int:
 @router.get("/books/new", name="new_book")
 def new_book(visit: MemberVisit) -> Response:
     return render(visit, "create.html", title="", name=visit.me.name, numbers="", errors={})
+
+
+class NobodyFound(Exception):
+    """The form named nobody to invite; `errors` says where, by field."""
+
+    def __init__(self, errors: dict[str, Message]) -> None:
+        super().__init__("nobody to invite")
+        self.errors = errors
+
+
+def gather_people(
+    visit: Visit, numbers: str, file: UploadFile | None
+) -> tuple[list[Candidate], list[Problem]]:
+    """Everyone an upload and the typed box name, for the pick-and-tag step."""
+    people: list[Candidate] = []
+    problems: list[Problem] = []
+    if file is not None and file.filename:
+        region = reading_region(visit.rt, visit.me, None)
+        try:
+            people, problems = read_upload(file.filename, file.file.read(), region)
+        except ContactsError:
+            message = Message(N_("This file could not be read: upload a vCard (.vcf) or CSV file."))
+            raise NobodyFound({"file": message}) from None
+    people += read_typed(numbers)
+    if not people:
+        message = Message(N_("Add someone: upload a contacts file, or type a number."))
+        raise NobodyFound({"numbers": message})
+    return people, problems
+
+
+def picked_invitees(
+    phone: list[str], person: list[str], tags: list[str], pick: list[str]
+) -> tuple[list[Candidate], list[Invitee]]:
+    """The checklist as sent back: every person offered, and the ticked ones to invite."""
+    count = min(len(phone), len(person), len(tags))
+    picked = {int(i) for i in pick if i.isascii() and i.isdigit() and int(i) < count}
+    people = [Candidate(phone[i], person[i], i in picked) for i in range(count)]
+    invitees = [
+        Invitee(phone[i], _name(person[i], phone[i]), typed_tags(tags[i])) for i in sorted(picked)
+    ]
+    return people, invitees
 
 
 @router.post("/books/new")
@@ -49,22 +90,14 @@ def pick_people(
 ) -> Response:
     """Step two: everyone found, as a checklist with a tag box each."""
     form: dict[str, Any] = {"title": title, "name": name, "numbers": numbers}
-    people: list[Candidate] = []
-    problems: list[Problem] = []
-    if file is not None and file.filename:
-        region = reading_region(visit.rt, visit.me, None)
-        try:
-            people, problems = read_upload(file.filename, file.file.read(), region)
-        except ContactsError:
-            message = Message(N_("This file could not be read: upload a vCard (.vcf) or CSV file."))
-            return render(visit, "create.html", status=422, errors={"file": message}, **form)
-    people += read_typed(numbers)
-    if not people:
-        message = Message(N_("Add someone: upload a contacts file, or type a number."))
-        return render(visit, "create.html", status=422, errors={"numbers": message}, **form)
+    try:
+        people, problems = gather_people(visit, numbers, file)
+    except NobodyFound as exc:
+        return render(visit, "create.html", status=422, errors=exc.errors, **form)
     return render(
         visit,
         "pick.html",
+        book=None,
         title=title,
         name=name,
         people=people,
@@ -81,8 +114,8 @@ def _name(name: str, phone: str) -> str | None:
     return name if name and name != phone else None
 
 
-def _too_many(visit: Visit) -> Message:
-    limit = _max_people(visit)
+def too_many(visit: Visit) -> Message:
+    limit = max_people(visit)
     return Message(N_("At most %(limit)s people at once: pick fewer."), {"limit": limit})
 
 
@@ -97,21 +130,22 @@ def create(
     pick: ListField = [],  # noqa: B006
 ) -> Response:
     """Step three: ask everyone picked; the page says what became of each."""
-    count = min(len(phone), len(person), len(tags))
-    picked = {int(i) for i in pick if i.isdigit() and int(i) < count}
-    people = [Candidate(phone[i], person[i], i in picked) for i in range(count)]
-    invitees = [
-        Invitee(phone[i], _name(person[i], phone[i]), typed_tags(tags[i])) for i in sorted(picked)
-    ]
-    again: dict[str, Any] = {"title": title, "name": name, "people": people, "tags": tags}
-    if len(invitees) > _max_people(visit):
+    people, invitees = picked_invitees(phone, person, tags, pick)
+    again: dict[str, Any] = {
+        "book": None,
+        "title": title,
+        "name": name,
+        "people": people,
+        "tags": tags,
+    }
+    if len(invitees) > max_people(visit):
         return render(
             visit,
             "pick.html",
             status=422,
             problems=[],
             errors={},
-            problem=_too_many(visit),
+            problem=too_many(visit),
             **again,
         )
     try:
@@ -127,5 +161,9 @@ def create(
             visit, "pick.html", status=status, problems=[], errors=errors, problem=problem, **again
         )
     return render(
-        visit, "created.html", summary=summary, results=list(zip(invitees, outcomes, strict=True))
+        visit,
+        "created.html",
+        summary=summary,
+        intro=Message(N_("The book is made. This is what became of each person:")),
+        results=list(zip(invitees, outcomes, strict=True)),
     )

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError
-from circlebook.services import invitations
+from circlebook.services import invitations, invite_links
 from circlebook.web.feedback import Message, explain, notice
 from circlebook.web.rendering import render
 from circlebook.web.routing import PageRoute
@@ -31,6 +31,7 @@ def _inbox(
         "inbox.html",
         status=status,
         items=invitations.inbox(visit.rt, visit.me),
+        opted_out=invite_links.is_opted_out(visit.rt, visit.me),
         notice=notice(done),
         problem=problem,
         errors=errors or {},
@@ -62,3 +63,15 @@ def decline(visit: MemberVisit, invitation_id: str) -> Response:
     except CirclebookError as exc:
         return _inbox(visit, status=404, problem=explain(exc))
     return RedirectResponse("/inbox?done=declined", status_code=303)
+
+
+@router.post("/inbox/do-not-invite")
+def do_not_invite(
+    visit: MemberVisit, invitations_off: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    """The switch: nobody may invite this number any more, or people may again."""
+    off = invitations_off == "yes"
+    invite_links.set_opted_out(visit.rt, visit.me, off)
+    return RedirectResponse(
+        f"/inbox?done={'invitations_off' if off else 'invitations_on'}", status_code=303
+    )

@@ -37,6 +37,52 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // "Copy the link": put the link of the box beside the button on the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var box = document.getElementById(button.getAttribute("data-copy"));
+    if (!box) return;
+    var done = function () { button.textContent = button.getAttribute("data-copied"); };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(box.value).then(done, function () { box.select(); });
+    } else {
+      box.select(); // the person copies it by hand
+    }
+  });
+
+  // "Pick from my contacts": the Contact Picker API, where the browser has it (Chrome on
+  // Android). The people ticked there become lines of the typed box, "name number", and
+  // the form goes on to the pick-and-tag step as an uploaded file does.
+  function contactLines(contacts) {
+    var lines = [];
+    contacts.forEach(function (contact) {
+      var name = (contact.name && contact.name[0]) || "";
+      (contact.tel || []).slice(0, 1).forEach(function (tel) {
+        lines.push((name + " " + tel).trim());
+      });
+    });
+    return lines;
+  }
+
+  function offerContactPicker() {
+    if (!(navigator.contacts && typeof navigator.contacts.select === "function")) return;
+    document.querySelectorAll("[data-contact-picker]").forEach(function (picker) {
+      picker.hidden = false;
+      var button = picker.querySelector("[data-pick-contacts]");
+      button.addEventListener("click", function () {
+        navigator.contacts.select(["name", "tel"], { multiple: true }).then(function (contacts) {
+          var lines = contactLines(contacts || []);
+          if (!lines.length) return;
+          var form = button.closest("form");
+          var box = form.querySelector("textarea[name=numbers]");
+          box.value = (box.value.trim() ? box.value.trim() + "\n" : "") + lines.join("\n");
+          if (form.reportValidity()) form.submit();
+        }, function () { /* the person closed the picker: nothing to do */ });
+      });
+    });
+  }
+
   // Live regions: [data-live-region] elements with an id, swapped for the same
   // elements of a fresh copy of this page.
   var pending = null;
@@ -137,6 +183,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-js-only]").forEach(function (element) { element.hidden = false; });
     filterAll();
+    offerContactPicker();
     follow(document.body);
   });
 })();
