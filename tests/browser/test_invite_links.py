@@ -109,7 +109,7 @@ def test_an_invitee_who_says_no_on_the_link_is_left_with_no_account(
     page.get_by_role("button", name="发送验证码").click()
     page.wait_for_url("**step=code")
     page.locator("#code").fill(code_for(decliner.server, DECLINER, after=before))
-    page.get_by_role("button", name="不了，谢谢").click()
+    page.get_by_role("button", name="不了，谢谢").click()  # noqa: RUF001
     assert page.locator("[data-answered='decline']").is_visible()
     assert accounts_holding(tmp_path / "circlebook.db", DECLINER) == 0
     assert not [c for c in page.context.cookies() if c["name"] == "circlebook_session"]
