@@ -95,6 +95,11 @@ def server_process(
         "CIRCLEBOOK_SMS": f"file:{outbox}",
         "CIRCLEBOOK_HOST": "127.0.0.1",
         "CIRCLEBOOK_INVITES_PER_DAY": "1000000",
+        # Every simulated person signs in from this one address.
+        "CIRCLEBOOK_CODE_REQUESTS_PER_CLIENT": "0",
+        "CIRCLEBOOK_SIGNIN_FAILURES_PER_CLIENT": "0",
+        "CIRCLEBOOK_SIGNIN_FAILURES_PER_PHONE": "0",
+        "CIRCLEBOOK_SMS_PER_HOUR": "0",
         **(extra_env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"

@@ -150,6 +150,16 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "sms-outbox.jsonl"
 
 
+# Tests sign many people in from one client: the per-client and deployment limits
+# are off unless a test turns one on (tests/e2e/test_abuse_limits.py).
+LIMITS_OFF = {
+    "code_requests_per_client": 0,
+    "signin_failures_per_client": 0,
+    "signin_failures_per_phone": 0,
+    "sms_per_hour": 0,
+}
+
+
 @pytest.fixture
 def make_client(
     database_url: str, engine: Engine, clock: FakeClock, outbox: Path
@@ -158,8 +168,9 @@ def make_client(
     with ExitStack() as stack:
 
         def _make(**overrides: Any) -> TestClient:
+            chosen = {**LIMITS_OFF, **overrides}
             settings = load_settings(
-                database_url=database_url, secret_key=SECRET, region="CN", **overrides
+                database_url=database_url, secret_key=SECRET, region="CN", **chosen
             )
             app = create_app(settings, engine=engine, clock=clock, sms=FileOutboxSender(outbox))
             return stack.enter_context(TestClient(app, raise_server_exceptions=False))

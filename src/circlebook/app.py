@@ -32,7 +32,7 @@ from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services import events as events_service
-from circlebook.services import reach
+from circlebook.services import limits, reach
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
@@ -58,6 +58,10 @@ def policy_of(settings: Settings) -> Policy:
         code_max_attempts=settings.code_max_attempts,
         codes_per_window=settings.codes_per_window,
         code_window_seconds=settings.code_window_seconds,
+        code_requests_per_client=settings.code_requests_per_client,
+        signin_failures_per_client=settings.signin_failures_per_client,
+        signin_failures_per_phone=settings.signin_failures_per_phone,
+        sms_per_hour=settings.sms_per_hour,
         invites_per_day=settings.invites_per_day,
         invitation_ttl_days=settings.invitation_ttl_days,
         max_invitees_per_request=settings.max_invitees_per_request,
@@ -84,6 +88,7 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
         try:
             await run_in_threadpool(events_service.prune, runtime)
             await run_in_threadpool(reach.prune, runtime)
+            await run_in_threadpool(limits.prune, runtime)
         except SQLAlchemyError as exc:  # the next sweep tries again
             log.warning("could not prune old events: %s", exc)
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
 
 
 class SettingsError(Exception):
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     code_max_attempts: PositiveInt = 5
     codes_per_window: PositiveInt = 3
     code_window_seconds: PositiveInt = 900
+    # Abuse limits per client address and per number; 0 turns each off.
+    code_requests_per_client: NonNegativeInt = 10
+    signin_failures_per_client: NonNegativeInt = 20
+    signin_failures_per_phone: NonNegativeInt = 10
+    sms_per_hour: NonNegativeInt = 1000
     broker: str = ""
     # Instances that should hear each other use the same channel; separate
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
-from circlebook.services import auth, reach
+from circlebook.services import auth, limits, reach
 from circlebook.services.languages import from_accept_language
 from circlebook.services.ports import Runtime
 
@@ -24,6 +24,15 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def client_address(request: Request) -> str:
+    """Who the per-client limits count: the socket's peer, which uvicorn replaces with
+    X-Forwarded-For only when that peer is a proxy named in FORWARDED_ALLOW_IPS."""
+    return limits.client_of(request.client.host if request.client else None)
+
+
+ClientDep = Annotated[str, Depends(client_address)]
 
 
 def get_token(

@@ -48,6 +48,10 @@ class RateLimitedError(CirclebookError):
         self.retry_after = retry_after
 
 
+class TextBudgetSpentError(RateLimitedError):
+    """The deployment's texts for this hour are spent: no code can go until it turns."""
+
+
 class StaleSyncTokenError(CirclebookError):
     """A sync token the server can no longer answer from; fetch in full."""
 

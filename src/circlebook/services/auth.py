@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,12 +13,11 @@ from circlebook.domain.errors import (
     InvalidCodeError,
     InvalidInputError,
     NotAuthenticatedError,
-    RateLimitedError,
 )
 from circlebook.domain.model import Account
 from circlebook.domain.names import clean_name
-from circlebook.services import events
-from circlebook.services.clock import parse_stamp, stamp
+from circlebook.services import events, limits
+from circlebook.services.clock import stamp
 from circlebook.services.ids import new_id
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import Runtime, UnitOfWork
@@ -56,9 +54,17 @@ def token_hash(token: str) -> str:
 
 
 def request_code(
-    rt: Runtime, raw_phone: str, region: str | None = None, *, lang: str = "en"
+    rt: Runtime,
+    raw_phone: str,
+    region: str | None = None,
+    *,
+    lang: str = "en",
+    client: str | None = None,
 ) -> int:
-    """Send a 6-digit code to the phone, in `lang`; return how many seconds it stays valid."""
+    """Send a 6-digit code to the phone, in `lang`; return how many seconds it stays valid.
+
+    `client` is who asks (see `limits.client_of`); None only where no address applies.
+    """
     phone = normalize_phone(raw_phone, region or rt.policy.region)
     policy = rt.policy
     now = rt.clock.now()
@@ -66,16 +72,7 @@ def request_code(
     code = f"{secrets.randbelow(10**6):06d}"
     with rt.uow(write=True) as uow:
         uow.codes.purge_created_before(stamp(now - _CODE_RETENTION))
-        window_start = now - timedelta(seconds=policy.code_window_seconds)
-        recent = uow.codes.created_since(phone_hash, stamp(window_start))
-        if len(recent) >= policy.codes_per_window:
-            frees_at = parse_stamp(recent[0]) + timedelta(seconds=policy.code_window_seconds)
-            wait = max(1, math.ceil((frees_at - now).total_seconds()))
-            raise RateLimitedError(
-                f"at most {policy.codes_per_window} codes per "
-                f"{policy.code_window_seconds // 60} minutes for one number",
-                retry_after=wait,
-            )
+        limits.claim_code_request(uow, policy, phone_hash, client, now)
         uow.codes.add(
             phone_hash,
             _keyed(rt.secret_key, "code", phone_hash, code),
@@ -94,19 +91,27 @@ def check_code_shape(code: str) -> None:
         raise InvalidInputError("the code is 6 digits", field="code")
 
 
-def redeem_code(rt: Runtime, uow: UnitOfWork, phone: str, code: str) -> None:
+def redeem_code(
+    rt: Runtime, uow: UnitOfWork, phone: str, code: str, client: str | None = None
+) -> None:
     """Use up the phone's live code if `code` is it; a wrong guess is counted and kept.
 
-    The count of a wrong guess is committed before the error is raised, so the
-    caller's transaction must hold nothing else yet.
+    Each guess first claims one of the code's attempts in a single UPDATE, so
+    concurrent guesses can never try a code more often than allowed. The count
+    of a wrong guess is committed before the error is raised, so the caller's
+    transaction must hold nothing else yet.
     """
     phone_hash = phone_key(rt.secret_key, phone)
-    live = uow.codes.live(phone_hash, stamp(rt.clock.now()), rt.policy.code_max_attempts)
-    if live is None:
+    now = rt.clock.now()
+    limits.check_guess_allowed(uow, rt.policy, phone_hash, client, now)
+    live = uow.codes.live(phone_hash, stamp(now))
+    if live is None or not uow.codes.claim_attempt(live[0], rt.policy.code_max_attempts):
+        limits.count_wrong_guess(uow, rt.policy, phone_hash, client, now)
+        uow.commit()
         raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
     code_id, expected = live
     if not hmac.compare_digest(expected, _keyed(rt.secret_key, "code", phone_hash, code)):
-        uow.codes.count_failure(code_id)
+        limits.count_wrong_guess(uow, rt.policy, phone_hash, client, now)
         uow.commit()
         raise InvalidCodeError("the code is wrong", field="code")
     if not uow.codes.use(code_id):
@@ -143,6 +148,7 @@ def sign_in(
     *,
     region: str | None = None,
     name: str | None = None,
+    client: str | None = None,
 ) -> SignedIn:
     """Trade a phone's one-time code for a bearer token, creating the account at first."""
     phone = normalize_phone(raw_phone, region or rt.policy.region)
@@ -151,7 +157,7 @@ def sign_in(
     display = clean_name(name) if name is not None else None
     now = rt.clock.now()
     with rt.uow(write=True) as uow:
-        redeem_code(rt, uow, phone, code)
+        redeem_code(rt, uow, phone, code, client)
         account, created = find_or_open_account(uow, phone, display, stamp(now))
         token = start_session(uow, account, device, stamp(now))
         uow.commit()

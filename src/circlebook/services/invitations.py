@@ -185,15 +185,15 @@ def _spend_quota(
     if not count:
         return
     day = now.strftime("%Y-%m-%d")
-    used = uow.invite_quota.used(owner.id, day)
-    if used + count > policy.invites_per_day:
+    # One atomic claim: concurrent requests of one owner cannot both take the last ones.
+    if not uow.invite_quota.claim(owner.id, day, count, policy.invites_per_day):
+        used = uow.invite_quota.used(owner.id, day)
         midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         raise RateLimitedError(
             f"an owner may send {policy.invites_per_day} invitations a day; "
             f"{max(0, policy.invites_per_day - used)} are left today",
             retry_after=max(1, math.ceil((midnight - now).total_seconds())),
         )
-    uow.invite_quota.spend(owner.id, day, count)
 
 
 def invite(

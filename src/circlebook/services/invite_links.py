@@ -20,7 +20,7 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, Entry, Invitation
 from circlebook.domain.names import clean_name
-from circlebook.services import auth, reach
+from circlebook.services import auth, limits, reach
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.invitations import join, tell_owner_declined
@@ -80,15 +80,20 @@ def view(rt: Runtime, token: str) -> LinkView:
     return LinkView(book.id, book.title, owner.name, owner.phone, hint, invitation.expires_at)
 
 
-def request_code(rt: Runtime, token: str, *, lang: str = "en") -> int:
+def request_code(rt: Runtime, token: str, *, lang: str = "en", client: str | None = None) -> int:
     """Text a sign-in code to the invited number itself, under the sign-in limits."""
     with rt.uow() as uow:
         invitation = _find(rt, uow, token)
-    return auth.request_code(rt, invitation.phone, lang=lang)
+    return auth.request_code(rt, invitation.phone, lang=lang, client=client)
 
 
 def accept(
-    rt: Runtime, token: str, code: str, name: str | None = None, device: str = "invitation link"
+    rt: Runtime,
+    token: str,
+    code: str,
+    name: str | None = None,
+    device: str = "invitation link",
+    client: str | None = None,
 ) -> JoinedByLink:
     """Join the book and be signed in; the number's account is opened here if it had none."""
     auth.check_code_shape(code)
@@ -97,7 +102,7 @@ def accept(
     at = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         invitation = _find(rt, uow, token)
-        auth.redeem_code(rt, uow, invitation.phone, code)
+        auth.redeem_code(rt, uow, invitation.phone, code, client)
         account, _ = auth.find_or_open_account(uow, invitation.phone, chosen, at)
         entry = join(rt, uow, account, invitation.id, chosen)
         session = auth.start_session(uow, account, device, at)
@@ -105,22 +110,22 @@ def accept(
     return JoinedByLink(session, account, entry)
 
 
-def decline(rt: Runtime, token: str, code: str) -> None:
+def decline(rt: Runtime, token: str, code: str, client: str | None = None) -> None:
     """Say no without an account: the invitation goes, and nothing new is kept."""
-    _answer_no(rt, token, code, stop=False)
+    _answer_no(rt, token, code, client, stop=False)
 
 
-def stop(rt: Runtime, token: str, code: str) -> None:
+def stop(rt: Runtime, token: str, code: str, client: str | None = None) -> None:
     """Say no, and never be invited again: the number goes on the do-not-invite list."""
-    _answer_no(rt, token, code, stop=True)
+    _answer_no(rt, token, code, client, stop=True)
 
 
-def _answer_no(rt: Runtime, token: str, code: str, *, stop: bool) -> None:
+def _answer_no(rt: Runtime, token: str, code: str, client: str | None, *, stop: bool) -> None:
     auth.check_code_shape(code)
     now = rt.clock.now()
     with rt.uow(write=True) as uow:
         invitation = _find(rt, uow, token)
-        auth.redeem_code(rt, uow, invitation.phone, code)
+        auth.redeem_code(rt, uow, invitation.phone, code, client)
         taken = uow.invitations.take(invitation.id, invitation.phone, stamp(now))
         if taken is None:  # answered by a racing request a moment ago
             raise NotFoundError(_GONE)
@@ -129,7 +134,9 @@ def _answer_no(rt: Runtime, token: str, code: str, *, stop: bool) -> None:
             _opt_out(rt, uow, invitation.phone, now)
         if uow.accounts.by_phone(invitation.phone) is None:
             # The code did its work; a person without an account leaves no row behind.
-            uow.codes.forget(auth.phone_key(rt.secret_key, invitation.phone))
+            key = auth.phone_key(rt.secret_key, invitation.phone)
+            uow.codes.forget(key)
+            uow.counters.forget(limits.keys_of_number(key))
         uow.commit()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from circlebook.storage.schema import do_not_invite, invite_texts
 
 
-def _insert_new(conn: Connection, table: Table, **values: Any) -> bool:
+def insert_new(conn: Connection, table: Table, **values: Any) -> bool:
     """INSERT unless the key is there; True if this call added the row (no race, no error)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     key = table.primary_key.columns.values()[0]
@@ -41,7 +41,7 @@ class SqlDoNotInvite:
         return {r.phone_hash for r in rows}
 
     def add(self, phone_hash: str, now: str) -> None:
-        _insert_new(self.conn, do_not_invite, phone_hash=phone_hash, created_at=now)
+        insert_new(self.conn, do_not_invite, phone_hash=phone_hash, created_at=now)
 
     def remove(self, phone_hash: str) -> bool:
         result = self.conn.execute(
@@ -62,7 +62,7 @@ class SqlInviteTexts:
         """
         if cap < 1:
             return False
-        if _insert_new(self.conn, invite_texts, phone_hash=phone_hash, window_start=now, count=1):
+        if insert_new(self.conn, invite_texts, phone_hash=phone_hash, window_start=now, count=1):
             return True
         expired = invite_texts.c.window_start <= window_cutoff
         claimed = self.conn.execute(

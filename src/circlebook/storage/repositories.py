@@ -13,6 +13,7 @@ from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account, Book, Departure, Entry, Invitation, Role
 from circlebook.domain.tags import join_tags, split_tags
 from circlebook.services.ports import EntryRow
+from circlebook.storage.outreach import insert_new
 from circlebook.storage.schema import (
     accounts,
     auth_codes,
@@ -107,15 +108,6 @@ class SqlCodes:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def created_since(self, phone_hash: str, since: str) -> list[str]:
-        """Creation times of the codes sent to this phone since `since`, oldest first."""
-        rows = self.conn.execute(
-            select(auth_codes.c.created_at)
-            .where(auth_codes.c.phone_hash == phone_hash, auth_codes.c.created_at > since)
-            .order_by(auth_codes.c.created_at)
-        )
-        return [r.created_at for r in rows]
-
     def add(self, phone_hash: str, code_hash: str, created_at: str, expires_at: str) -> None:
         self.conn.execute(
             insert(auth_codes).values(
@@ -128,27 +120,37 @@ class SqlCodes:
             )
         )
 
-    def live(self, phone_hash: str, now: str, max_attempts: int) -> tuple[int, str] | None:
-        """The newest code for this phone that is unused, unexpired and not locked out."""
+    def live(self, phone_hash: str, now: str) -> tuple[int, str] | None:
+        """The newest code for this phone that is unused and unexpired."""
         row = self.conn.execute(
             select(auth_codes.c.id, auth_codes.c.code_hash)
             .where(
                 auth_codes.c.phone_hash == phone_hash,
                 auth_codes.c.used.is_(False),
                 auth_codes.c.expires_at > now,
-                auth_codes.c.attempts < max_attempts,
             )
             .order_by(auth_codes.c.id.desc())
             .limit(1)
         ).first()
         return (row.id, row.code_hash) if row else None
 
-    def count_failure(self, code_id: int) -> None:
-        self.conn.execute(
+    def claim_attempt(self, code_id: int, max_attempts: int) -> bool:
+        """Take one of the code's attempts; False when they are all taken (or it was used).
+
+        One conditional UPDATE: on PostgreSQL concurrent guesses queue on the row's
+        lock and each re-reads the count, so no more than `max_attempts` ever pass.
+        """
+        claimed = self.conn.execute(
             update(auth_codes)
-            .where(auth_codes.c.id == code_id)
+            .where(
+                auth_codes.c.id == code_id,
+                auth_codes.c.used.is_(False),
+                auth_codes.c.attempts < max_attempts,
+            )
             .values(attempts=auth_codes.c.attempts + 1)
-        )
+            .returning(auth_codes.c.id)
+        ).first()
+        return claimed is not None
 
     def use(self, code_id: int) -> bool:
         """Mark a code used; False when another request used it first."""
@@ -498,21 +500,31 @@ class SqlInviteQuota:
         ).scalar_one()
         return int(value)
 
-    def spend(self, account_id: str, day: str, count: int) -> None:
-        updated = self.conn.execute(
-            update(invite_quota)
-            .where(invite_quota.c.account_id == account_id, invite_quota.c.day == day)
-            .values(count=invite_quota.c.count + count)
-        ).rowcount
-        if not updated:
-            self.conn.execute(
-                insert(invite_quota).values(account_id=account_id, day=day, count=count)
-            )
+    def claim(self, account_id: str, day: str, count: int, cap: int) -> bool:
+        """Spend `count` of the day's `cap` in one conditional UPDATE; False if it has no room.
+
+        Earlier days' rows go: only today's count is ever read.
+        """
+        if count > cap:
+            return False
         self.conn.execute(
             delete(invite_quota).where(
                 invite_quota.c.account_id == account_id, invite_quota.c.day < day
             )
         )
+        if insert_new(self.conn, invite_quota, account_id=account_id, day=day, count=count):
+            return True
+        claimed = self.conn.execute(
+            update(invite_quota)
+            .where(
+                invite_quota.c.account_id == account_id,
+                invite_quota.c.day == day,
+                invite_quota.c.count + count <= cap,
+            )
+            .values(count=invite_quota.c.count + count)
+            .returning(invite_quota.c.account_id)
+        ).first()
+        return claimed is not None
 
 
 def _tags_or_none(text: str | None) -> frozenset[str] | None:

@@ -201,3 +201,15 @@ invite_texts = Table(
     Column("window_start", TIME, nullable=False),
     Column("count", Integer, nullable=False),
 )
+
+# Counts of attempts in a window, by what is counted: code requests and wrong codes
+# per client address, wrong codes per number (hashed), the deployment's texts per
+# hour. Each is claimed atomically, so concurrent requests cannot overrun a limit.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("window_start", TIME, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("last_at", TIME, nullable=False),
+)

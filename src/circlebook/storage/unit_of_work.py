@@ -13,6 +13,7 @@ from circlebook.domain.events import Event
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
+from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.repositories import (
     SqlAccounts,
@@ -107,6 +108,7 @@ class SqlUnitOfWork:
         self.invite_quota = SqlInviteQuota(conn)
         self.do_not_invite = SqlDoNotInvite(conn)
         self.invite_texts = SqlInviteTexts(conn)
+        self.counters = SqlCounters(conn)
         self.events = _Recording(SqlEvents(conn))
         self.app_passwords = SqlAppPasswords(conn)
         return self

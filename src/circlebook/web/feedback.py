@@ -81,6 +81,10 @@ def field_of(exc: errors.CirclebookError) -> str | None:
 
 
 def explain(exc: errors.CirclebookError) -> Message:
+    if isinstance(exc, errors.TextBudgetSpentError):
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        text = N_("No text messages can go out just now. Try again in %(minutes)s min.")
+        return Message(text, {"minutes": minutes})
     if isinstance(exc, errors.RateLimitedError):
         minutes = max(1, math.ceil(exc.retry_after / 60))
         return Message(N_("Too many tries. Try again in %(minutes)s min."), {"minutes": minutes})

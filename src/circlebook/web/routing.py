@@ -34,6 +34,7 @@ SECURITY_HEADERS = {
 STATUS = [
     (errors.NotFoundError, 404),
     (errors.ForbiddenError, 403),
+    (errors.TextBudgetSpentError, 503),
     (errors.RateLimitedError, 429),
     (errors.ConflictError, 409),
 ]
@@ -51,6 +52,13 @@ def sign_in_first(request: Request) -> Response:
     return response
 
 
+def with_retry_after(response: Response, exc: Exception) -> Response:
+    """A page refused by a limit says, as the API does, when to try again."""
+    if isinstance(exc, errors.RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def error_page(request: Request, exc: Exception) -> Response:
     visit = current_visit(request)
     if isinstance(exc, session.CsrfError):
@@ -61,7 +69,7 @@ def error_page(request: Request, exc: Exception) -> Response:
         return render(visit, "error.html", status=400, message=message)
     assert isinstance(exc, errors.CirclebookError)
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-    return render(visit, "error.html", status=status, message=explain(exc))
+    return with_retry_after(render(visit, "error.html", status=status, message=explain(exc)), exc)
 
 
 class PageRoute(APIRoute):

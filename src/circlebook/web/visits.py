@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from circlebook.api.deps import get_runtime
+from circlebook.api.deps import client_address, get_runtime
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
 from circlebook.services import auth, reach
@@ -28,6 +28,11 @@ class Visit:
     def reach(self) -> reach.Reach:
         """Where invitation links made on this page point, and the owner's language."""
         return reach.Reach(reach.link_base(self.rt, str(self.request.base_url)), self.language)
+
+    @property
+    def client(self) -> str:
+        """Who the per-client limits count (see `api.deps.client_address`)."""
+        return client_address(self.request)
 
     @property
     def me(self) -> Account:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep, TokenDep
+from circlebook.api.deps import AccountDep, ClientDep, RuntimeDep, TokenDep
 from circlebook.api.schemas import (
     AccountOut,
     CodeRequest,
@@ -26,16 +26,16 @@ def account_out(account: Account) -> AccountOut:
 
 
 @router.post("/auth/codes", status_code=status.HTTP_202_ACCEPTED)
-def request_code(body: CodeRequest, rt: RuntimeDep) -> CodeSent:
+def request_code(body: CodeRequest, rt: RuntimeDep, client: ClientDep) -> CodeSent:
     """Send a one-time code by SMS; the same answer whether or not the number has an account."""
-    return CodeSent(expires_in=auth.request_code(rt, body.phone, body.region))
+    return CodeSent(expires_in=auth.request_code(rt, body.phone, body.region, client=client))
 
 
 @router.post("/auth/sessions", status_code=status.HTTP_201_CREATED)
-def sign_in(body: SessionRequest, rt: RuntimeDep) -> SessionOut:
+def sign_in(body: SessionRequest, rt: RuntimeDep, client: ClientDep) -> SessionOut:
     """Trade the code for a bearer token; the first sign-in creates the account."""
     signed = auth.sign_in(
-        rt, body.phone, body.code, body.device, region=body.region, name=body.name
+        rt, body.phone, body.code, body.device, region=body.region, name=body.name, client=client
     )
     return SessionOut(token=signed.token, account=account_out(signed.account))
 

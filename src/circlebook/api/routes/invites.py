@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep
+from circlebook.api.deps import AccountDep, ClientDep, RuntimeDep
 from circlebook.api.routes.auth import account_out
 from circlebook.api.routes.entries import entry_out
 from circlebook.api.schemas import (
@@ -39,16 +39,16 @@ def view(token: str, rt: RuntimeDep) -> InviteOut:
 
 
 @router.post("/invites/{token}/code", status_code=status.HTTP_202_ACCEPTED)
-def request_code(token: str, request: Request, rt: RuntimeDep) -> CodeSent:
+def request_code(token: str, request: Request, rt: RuntimeDep, client: ClientDep) -> CodeSent:
     """Text a one-time code to the invited number (the sign-in limits apply)."""
     lang = from_accept_language(request.headers.get("accept-language", ""))
-    return CodeSent(expires_in=invite_links.request_code(rt, token, lang=lang))
+    return CodeSent(expires_in=invite_links.request_code(rt, token, lang=lang, client=client))
 
 
 @router.post("/invites/{token}/accept")
-def accept(token: str, body: InviteAcceptIn, rt: RuntimeDep) -> JoinedOut:
+def accept(token: str, body: InviteAcceptIn, rt: RuntimeDep, client: ClientDep) -> JoinedOut:
     """Join the book with the code; the answer signs the person in (an account is made if new)."""
-    joined = invite_links.accept(rt, token, body.code, body.name, body.device)
+    joined = invite_links.accept(rt, token, body.code, body.name, body.device, client)
     return JoinedOut(
         token=joined.token,
         account=account_out(joined.account),
@@ -58,16 +58,16 @@ def accept(token: str, body: InviteAcceptIn, rt: RuntimeDep) -> JoinedOut:
 
 
 @router.post("/invites/{token}/decline", status_code=status.HTTP_204_NO_CONTENT)
-def decline(token: str, body: InviteAnswerIn, rt: RuntimeDep) -> Response:
+def decline(token: str, body: InviteAnswerIn, rt: RuntimeDep, client: ClientDep) -> Response:
     """Say no: the invitation goes, and nothing (no account, no session) is made for it."""
-    invite_links.decline(rt, token, body.code)
+    invite_links.decline(rt, token, body.code, client)
     return _no_content()
 
 
 @router.post("/invites/{token}/stop", status_code=status.HTTP_204_NO_CONTENT)
-def stop(token: str, body: InviteAnswerIn, rt: RuntimeDep) -> Response:
+def stop(token: str, body: InviteAnswerIn, rt: RuntimeDep, client: ClientDep) -> Response:
     """Say no, and never be invited again by anyone (until you undo it, signed in)."""
-    invite_links.stop(rt, token, body.code)
+    invite_links.stop(rt, token, body.code, client)
     return _no_content()
 
 

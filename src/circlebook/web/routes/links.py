@@ -13,13 +13,18 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from circlebook.domain.errors import CirclebookError, NotFoundError, RateLimitedError
+from circlebook.domain.errors import (
+    CirclebookError,
+    NotFoundError,
+    RateLimitedError,
+    TextBudgetSpentError,
+)
 from circlebook.services import auth, invite_links
 from circlebook.services.invite_links import LinkView
 from circlebook.web import session
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
-from circlebook.web.routing import PageRoute
+from circlebook.web.routing import PageRoute, with_retry_after
 from circlebook.web.visits import Visit, VisitDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -44,7 +49,9 @@ def _page(
 
 def _failed(exc: CirclebookError) -> tuple[int, dict[str, Message], Message | None]:
     """The status, field errors and page-wide problem a failed step shows."""
-    status = 429 if isinstance(exc, RateLimitedError) else 422
+    status = 422
+    if isinstance(exc, RateLimitedError):
+        status = 503 if isinstance(exc, TextBudgetSpentError) else 429
     if exc.field in ("code", "name"):
         return status, {exc.field: explain(exc)}, None
     return status, {}, explain(exc)
@@ -63,12 +70,13 @@ def open_link(visit: VisitDep, token: str, step: str = "") -> Response:
 def send_code(visit: VisitDep, token: str) -> Response:
     try:
         link = invite_links.view(visit.rt, token)
-        invite_links.request_code(visit.rt, token, lang=visit.language)
+        invite_links.request_code(visit.rt, token, lang=visit.language, client=visit.client)
     except NotFoundError:
         return _gone(visit)
     except CirclebookError as exc:
         status, _, problem = _failed(exc)
-        return _page(visit, token, link, status=status, problem=problem or explain(exc))
+        page = _page(visit, token, link, status=status, problem=problem or explain(exc))
+        return with_retry_after(page, exc)
     # Post, then get: reloading the code form never texts another code.
     return RedirectResponse(f"/i/{token}?step=code", status_code=303)
 
@@ -91,16 +99,18 @@ def answer(
     code = code.strip()
     try:
         if answer == "accept":
-            joined = invite_links.accept(visit.rt, token, code, name.strip() or None, DEVICE)
+            joined = invite_links.accept(
+                visit.rt, token, code, name.strip() or None, DEVICE, visit.client
+            )
         elif answer == "decline":
-            invite_links.decline(visit.rt, token, code)
+            invite_links.decline(visit.rt, token, code, visit.client)
         else:
-            invite_links.stop(visit.rt, token, code)
+            invite_links.stop(visit.rt, token, code, visit.client)
     except NotFoundError:  # answered a moment ago, in another tab or by a racing request
         return _gone(visit)
     except CirclebookError as exc:
         status, errors, problem = _failed(exc)
-        return _page(
+        page = _page(
             visit,
             token,
             link,
@@ -110,6 +120,7 @@ def answer(
             errors=errors,
             problem=problem,
         )
+        return with_retry_after(page, exc)
     if answer == "accept":
         if visit.token is not None:  # signed in as someone else here: that session ends
             auth.sign_out(visit.rt, visit.token)

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from circlebook.domain.errors import CirclebookError, RateLimitedError
+from circlebook.domain.errors import CirclebookError, RateLimitedError, TextBudgetSpentError
 from circlebook.services import auth
 from circlebook.services.phones import normalize_phone
 from circlebook.web import session
 from circlebook.web.feedback import explain, notice
 from circlebook.web.rendering import render
 from circlebook.web.routes.home import local_path
-from circlebook.web.routing import PageRoute
+from circlebook.web.routing import PageRoute, with_retry_after
 from circlebook.web.visits import Visit, VisitDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,7 +27,9 @@ TextField = Annotated[str, Form(max_length=1000)]
 
 def _failed(exc: CirclebookError, default: str) -> dict[str, Any]:
     """How a page shows the error: its status, and the message beside the field at fault."""
-    status = 429 if isinstance(exc, RateLimitedError) else 422
+    status = 422
+    if isinstance(exc, RateLimitedError):
+        status = 503 if isinstance(exc, TextBudgetSpentError) else 429
     return {"status": status, "errors": {exc.field or default: explain(exc)}}
 
 
@@ -46,9 +48,10 @@ def signin_form(visit: VisitDep, next: str = "", done: str = "") -> Response:
 @router.post("/signin")
 def send_code(visit: VisitDep, phone: TextField = "", next: TextField = "") -> Response:
     try:
-        auth.request_code(visit.rt, phone, lang=visit.language)
+        auth.request_code(visit.rt, phone, lang=visit.language, client=visit.client)
     except CirclebookError as exc:
-        return _signin_page(visit, phone=phone, next=next, notice=None, **_failed(exc, "phone"))
+        page = _signin_page(visit, phone=phone, next=next, notice=None, **_failed(exc, "phone"))
+        return with_retry_after(page, exc)
     query = urlencode({"phone": normalize_phone(phone, visit.rt.policy.region), "next": next})
     return RedirectResponse(f"/signin/code?{query}", status_code=303)
 
@@ -67,9 +70,12 @@ def check_code(
     next: TextField = "",
 ) -> Response:
     try:
-        signed = auth.sign_in(visit.rt, phone, code.strip(), DEVICE, name=name.strip() or None)
+        signed = auth.sign_in(
+            visit.rt, phone, code.strip(), DEVICE, name=name.strip() or None, client=visit.client
+        )
     except CirclebookError as exc:
-        return render(visit, "code.html", phone=phone, next=next, name=name, **_failed(exc, "code"))
+        page = render(visit, "code.html", phone=phone, next=next, name=name, **_failed(exc, "code"))
+        return with_retry_after(page, exc)
     response = RedirectResponse(local_path(next), status_code=303)
     session.keep_session(response, visit.request, signed.token)
     return response
