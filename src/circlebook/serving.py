@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import logging
+from typing import Any
 
 import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from sqlalchemy import Engine
+from uvicorn.config import LOGGING_CONFIG
 
 from circlebook.app import create_app
 from circlebook.settings import Settings, SettingsError, load_settings
@@ -17,6 +20,25 @@ from circlebook.storage import migrate as migrations
 from circlebook.storage.database import make_engine
 
 err = Console(stderr=True)
+
+
+class WithoutQueryString(logging.Filter):
+    """Drops the query string from access-log lines: queries can carry personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access record: (client address, method, path with query, HTTP version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the access log's query strings left out."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["without_query"] = {"()": WithoutQueryString}
+    config["handlers"]["access"]["filters"] = ["without_query"]
+    return config
 
 
 def _settings(**overrides: object) -> Settings:
@@ -96,7 +118,10 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
             port=settings.port,
             workers=workers,
             log_level="info",
+            log_config=log_config(),
         )
         return
     app = _frozen(create_app(settings, engine=engine))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="info", log_config=log_config()
+    )

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +26,9 @@ from circlebook.api.deps import SESSION_COOKIE
 
 # Holds the CSRF seed before sign-in, so that the sign-in forms are protected too.
 SEED_COOKIE = "circlebook_seed"
+# Carries the number being signed in from the number form to the code form, so that
+# it is never in an address (access logs, browser history); signed, and short-lived.
+SIGNIN_COOKIE = "circlebook_signin"
 CSRF_FIELD = "csrf"
 SESSION_MAX_AGE = 180 * 24 * 3600
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -89,6 +93,39 @@ def drop_session(response: Response, request: Request) -> None:
         secure=needs_secure_cookies(request),
         httponly=True,
         samesite="lax",
+    )
+
+
+def _signature(secret: bytes, value: str) -> str:
+    digest = hmac.new(secret, b"signin\x1f" + value.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def remember_signin_phone(
+    response: Response, request: Request, secret: bytes, phone: str, max_age: int
+) -> None:
+    """Keep the number a code was sent to for the code form, for as long as the code lives."""
+    expires = str(int(time.time()) + max_age)
+    value = f"{phone}|{expires}"
+    _set(response, request, SIGNIN_COOKIE, f"{value}|{_signature(secret, value)}", max_age)
+
+
+def signin_phone(request: Request, secret: bytes) -> str | None:
+    """The number `remember_signin_phone` kept, if its cookie is this server's and current."""
+    phone, _, rest = request.cookies.get(SIGNIN_COOKIE, "").partition("|")
+    expires, _, signature = rest.partition("|")
+    if not phone or not signature:
+        return None
+    if not hmac.compare_digest(_signature(secret, f"{phone}|{expires}"), signature):
+        return None
+    if not (expires.isascii() and expires.isdigit()) or int(expires) < time.time():
+        return None
+    return phone
+
+
+def forget_signin_phone(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SIGNIN_COOKIE, path="/", secure=needs_secure_cookies(request), httponly=True, samesite="lax"
     )
 
 

@@ -48,27 +48,35 @@ def signin_form(visit: VisitDep, next: str = "", done: str = "") -> Response:
 @router.post("/signin")
 def send_code(visit: VisitDep, phone: TextField = "", next: TextField = "") -> Response:
     try:
-        auth.request_code(visit.rt, phone, lang=visit.language, client=visit.client)
+        lifetime = auth.request_code(visit.rt, phone, lang=visit.language, client=visit.client)
     except CirclebookError as exc:
         page = _signin_page(visit, phone=phone, next=next, notice=None, **_failed(exc, "phone"))
         return with_retry_after(page, exc)
-    query = urlencode({"phone": normalize_phone(phone, visit.rt.policy.region), "next": next})
-    return RedirectResponse(f"/signin/code?{query}", status_code=303)
+    number = normalize_phone(phone, visit.rt.policy.region)
+    target = "/signin/code" + (f"?{urlencode({'next': next})}" if next else "")
+    response = RedirectResponse(target, status_code=303)
+    session.remember_signin_phone(response, visit.request, visit.rt.secret_key, number, lifetime)
+    return response
 
 
 @router.get("/signin/code", name="signin_code")
-def code_form(visit: VisitDep, phone: str = "", next: str = "") -> Response:
+def code_form(visit: VisitDep, next: str = "") -> Response:
+    phone = session.signin_phone(visit.request, visit.rt.secret_key)
+    if phone is None:  # the code's time is up, or cookies are off: start again
+        return RedirectResponse("/signin" + (f"?{urlencode({'next': next})}" if next else ""), 303)
     return render(visit, "code.html", phone=phone, next=next, name="", errors={})
 
 
 @router.post("/signin/code")
 def check_code(
     visit: VisitDep,
-    phone: TextField = "",
     code: TextField = "",
     name: TextField = "",
     next: TextField = "",
 ) -> Response:
+    phone = session.signin_phone(visit.request, visit.rt.secret_key)
+    if phone is None:
+        return RedirectResponse("/signin" + (f"?{urlencode({'next': next})}" if next else ""), 303)
     try:
         signed = auth.sign_in(
             visit.rt, phone, code.strip(), DEVICE, name=name.strip() or None, client=visit.client
@@ -78,6 +86,7 @@ def check_code(
         return with_retry_after(page, exc)
     response = RedirectResponse(local_path(next), status_code=303)
     session.keep_session(response, visit.request, signed.token)
+    session.forget_signin_phone(response, visit.request)
     return response
 
 
