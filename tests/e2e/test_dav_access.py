@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from circlebook.services import app_passwords
 from tests.conftest import FakeClock, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user
 
@@ -287,6 +288,41 @@ def test_wrong_passwords_are_throttled_per_client_address(
     refused = ann.request("PROPFIND", "/dav/", auth=("+8613600136199", "x"))
     assert refused.status_code == 429
     assert ann.request("PROPFIND", "/dav/", depth="0").status_code == 429
+
+
+def test_wrong_passwords_from_elsewhere_never_lock_the_owner_out(
+    make_client: Callable[..., TestClient], outbox: Any
+) -> None:
+    client = make_client(dav_failures_per_window=3)
+    ann = dav_user(sign_in(client, outbox, ANN, "Ann"))
+    attacker = TestClient(client.app, client=("198.51.100.9", 4000))
+    for user in (ANN, "136 0013 6002", ann.account_id) * 2:
+        attacker.request("PROPFIND", "/dav/", auth=(user, "guess"))
+    # Every spelling of Ann's name counted against her account, from that address...
+    assert attacker.request("PROPFIND", "/dav/", auth=ann.auth).status_code == 429
+    # ...and only there: her own phone, elsewhere, syncs on.
+    assert ann.request("PROPFIND", "/dav/", depth="0").status_code == 207
+
+
+def test_an_unknown_user_name_costs_the_same_work_as_a_known_one(
+    make_client: Callable[..., TestClient], outbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(dav_failures_per_window=0)
+    ann = dav_user(sign_in(client, outbox, ANN, "Ann"))
+    checked: list[str] = []
+    real = app_passwords._matches
+
+    def counting(secret: bytes, stored: str, password: str) -> bool:
+        checked.append(stored)
+        return real(secret, stored, password)
+
+    monkeypatch.setattr(app_passwords, "_matches", counting)
+    work = {}
+    for user in (ANN, "+8613600136099", "nobody-at-all", ann.account_id):
+        checked.clear()
+        assert ann.request("PROPFIND", "/dav/", auth=(user, "wrong")).status_code == 401
+        work[user] = len(checked)
+    assert set(work.values()) == {app_passwords.MAX_APP_PASSWORDS}
 
 
 def test_the_throttle_can_be_turned_off(

@@ -24,7 +24,7 @@ from circlebook.dav.resources import Session, resolve
 from circlebook.dav.xml import MalformedXmlError, parse
 from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, NotFoundError
 from circlebook.domain.model import Account
-from circlebook.services import app_passwords
+from circlebook.services import app_passwords, limits
 from circlebook.services.ports import Runtime
 
 MOUNT_PATH = "/dav"
@@ -86,7 +86,7 @@ class DavApp:
                 raise DavError(413, f"a request body may be at most {self.max_body_bytes} bytes")
         base = request.scope.get("root_path", "")
         path = request.scope["path"]
-        client = request.client.host if request.client else "unknown"
+        client = limits.client_of(request.client.host if request.client else None)
         return Call(
             method=request.method,
             base=base,
@@ -119,7 +119,10 @@ class DavApp:
                 headers={"WWW-Authenticate": BASIC_CHALLENGE},
             )
         user, password = credentials
-        name, address = [app_passwords.login_key(self.rt, user)], [call.client]
+        # Wrong passwords count against the account from this address only: failures
+        # from elsewhere must never lock its owner's own phone out of syncing.
+        account_key = app_passwords.failure_key(self.rt, user)
+        name, address = [f"{account_key}|{call.client}"], [call.client]
         now = self.rt.clock.now().timestamp()
         waits = [self.by_name.retry_after(name, now), self.by_address.retry_after(address, now)]
         if any(wait is not None for wait in waits):

@@ -123,17 +123,32 @@ def _account_named(uow: UnitOfWork, rt: Runtime, user_name: str) -> Account | No
     return uow.accounts.by_phone(key) if key.startswith("+") else None
 
 
+def failure_key(rt: Runtime, user_name: str) -> str:
+    """What wrong passwords are counted by: the account, whichever of its names is used
+    (its phone in any spelling, or its id); a name of no account as it is spelled."""
+    with rt.uow() as uow:
+        account = _account_named(uow, rt, user_name)
+    return account.id if account is not None else login_key(rt, user_name)
+
+
+# An unknown user name is checked against this many stand-in hashes, as many as an
+# account may hold: the answer then takes as long whether or not the name exists.
+_STAND_IN = f"{'0' * 32}${'0' * 64}"
+
+
 def authenticate_app_password(rt: Runtime, user_name: str, password: str) -> Account:
     """The account whose phone (or id) is `user_name`, if `password` is one of its app passwords."""
     now = rt.clock.now()
     with rt.uow() as uow:
         account = _account_named(uow, rt, user_name)
-        stored = uow.app_passwords.hashes(account.id) if account else []
-    # Hash once even for an unknown name, so the answer's timing does not tell
-    # whether the account exists.
-    used = next((p for p, h in stored if _matches(rt.secret_key, h, password)), None)
-    if not stored:
-        _matches(rt.secret_key, "$", password)
+        # The same query whether or not the name is an account's.
+        stored = uow.app_passwords.hashes(account.id if account else "a_nobody")
+    # Every stored hash and stand-ins up to the most an account may hold are checked,
+    # with no early exit: the work does not tell whether the account exists, nor how
+    # many passwords it has.
+    hashes = [h for _, h in stored] + [_STAND_IN] * (MAX_APP_PASSWORDS - len(stored))
+    matched = [_matches(rt.secret_key, h, password) for h in hashes]
+    used = next((p for (p, _), hit in zip(stored, matched, strict=False) if hit), None)
     if account is None or used is None:
         raise NotAuthenticatedError("wrong user name or app password")
     if used.last_used_at is None or parse_stamp(used.last_used_at) < now - _TOUCH_EVERY:
