@@ -31,6 +31,7 @@ from circlebook.api.routes import (
 from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
+from circlebook.services import auth as auth_service
 from circlebook.services import events as events_service
 from circlebook.services import limits, reach
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
@@ -62,6 +63,8 @@ def policy_of(settings: Settings) -> Policy:
         signin_failures_per_client=settings.signin_failures_per_client,
         signin_failures_per_phone=settings.signin_failures_per_phone,
         sms_per_hour=settings.sms_per_hour,
+        session_idle_days=settings.session_idle_days,
+        session_max_days=settings.session_max_days,
         invites_per_day=settings.invites_per_day,
         invitation_ttl_days=settings.invitation_ttl_days,
         max_invitees_per_request=settings.max_invitees_per_request,
@@ -89,6 +92,7 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
             await run_in_threadpool(events_service.prune, runtime)
             await run_in_threadpool(reach.prune, runtime)
             await run_in_threadpool(limits.prune, runtime)
+            await run_in_threadpool(auth_service.prune_sessions, runtime)
         except SQLAlchemyError as exc:  # the next sweep tries again
             log.warning("could not prune old events: %s", exc)
 

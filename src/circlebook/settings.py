@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     signin_failures_per_client: NonNegativeInt = 20
     signin_failures_per_phone: NonNegativeInt = 10
     sms_per_hour: NonNegativeInt = 1000
+    # A session ends unused for this many days, or this many after sign-in; 0: never.
+    session_idle_days: NonNegativeInt = 90
+    session_max_days: NonNegativeInt = 365
     broker: str = ""
     # Instances that should hear each other use the same channel; separate
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.

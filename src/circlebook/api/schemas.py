@@ -234,6 +234,18 @@ class ReminderOut(BaseModel):
     text_sent: bool
 
 
+class DeviceSessionOut(BaseModel):
+    id: str
+    device: str
+    created_at: str
+    last_used_at: str = Field(description="when it last signed a request in (within the hour)")
+    current: bool = Field(description="the session this request came with")
+
+
+class SessionsOut(BaseModel):
+    sessions: list[DeviceSessionOut]
+
+
 class DoNotInviteOut(BaseModel):
     do_not_invite: bool
 

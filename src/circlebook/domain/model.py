@@ -87,3 +87,14 @@ class AppPassword:
     label: str
     created_at: str
     last_used_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One signed-in device: a bearer token, known here by its id, never by the token."""
+
+    id: str
+    account_id: str
+    device: str
+    created_at: str
+    last_used_at: str

@@ -7,22 +7,25 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from circlebook.domain.errors import (
     InvalidCodeError,
     InvalidInputError,
     NotAuthenticatedError,
+    NotFoundError,
 )
-from circlebook.domain.model import Account
+from circlebook.domain.model import Account, Session
 from circlebook.domain.names import clean_name
 from circlebook.services import events, limits
-from circlebook.services.clock import stamp
-from circlebook.services.ids import new_id
+from circlebook.services.clock import parse_stamp, stamp
+from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import Policy, Runtime, UnitOfWork
 
 _CODE = re.compile(r"^[0-9]{6}$")
+# A session's last use is noted at most this often, so that reads stay reads.
+_TOUCH_EVERY = timedelta(hours=1)
 # Codes older than this are gone from the table whatever their state.
 _CODE_RETENTION = timedelta(days=1)
 # The sign-in text in each language a person may sign in with; English where unknown.
@@ -136,7 +139,7 @@ def find_or_open_account(
 def start_session(uow: UnitOfWork, account: Account, device: str, now: str) -> str:
     """A new bearer token for the account; only its hash is kept."""
     token = secrets.token_urlsafe(32)
-    uow.sessions.add(token_hash(token), account.id, device, now)
+    uow.sessions.add(Session(new_id("s"), account.id, device, now, now), token_hash(token))
     return token
 
 
@@ -164,12 +167,78 @@ def sign_in(
     return SignedIn(token, account, created)
 
 
+def _expired(policy: Policy, session: Session, now: datetime) -> bool:
+    idle = timedelta(days=policy.session_idle_days)
+    lifetime = timedelta(days=policy.session_max_days)
+    if policy.session_idle_days and parse_stamp(session.last_used_at) < now - idle:
+        return True
+    return bool(policy.session_max_days) and parse_stamp(session.created_at) < now - lifetime
+
+
 def authenticate(rt: Runtime, token: str) -> Account:
+    """The account a bearer token signs in, while its session lives.
+
+    A read, except at most once an hour per session, when its last use is noted.
+    """
+    hashed = token_hash(token)
+    now = rt.clock.now()
     with rt.uow() as uow:
-        account = uow.sessions.account(token_hash(token))
-    if account is None:
+        found = uow.sessions.account(hashed)
+    if found is None:
         raise NotAuthenticatedError("sign in first: the token is missing, wrong or signed out")
+    account, session = found
+    if _expired(rt.policy, session, now):
+        with rt.uow(write=True) as uow:
+            uow.sessions.remove(hashed)
+            uow.commit()
+        raise NotAuthenticatedError("this session has ended: sign in again")
+    if parse_stamp(session.last_used_at) <= now - _TOUCH_EVERY:
+        with rt.uow(write=True) as uow:
+            uow.sessions.touch(hashed, stamp(now))
+            uow.commit()
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session: Session
+    current: bool
+
+
+def list_sessions(rt: Runtime, account: Account, token: str | None) -> list[SessionView]:
+    """The account's signed-in devices; `current` marks the one asking."""
+    mine = token_hash(token) if token else None
+    with rt.uow() as uow:
+        found = uow.sessions.of_account(account.id)
+    return [SessionView(session, hashed == mine) for session, hashed in found]
+
+
+def end_session(rt: Runtime, account: Account, session_id: str) -> None:
+    """Sign one of the account's devices out; another account's session is not found."""
+    with rt.uow(write=True) as uow:
+        if not is_wellformed(session_id) or not uow.sessions.remove_by_id(account.id, session_id):
+            raise NotFoundError("no such session")
+        uow.commit()
+
+
+def end_other_sessions(rt: Runtime, account: Account, token: str) -> int:
+    """Sign out everywhere but here; how many sessions ended."""
+    with rt.uow(write=True) as uow:
+        ended = uow.sessions.remove_others(account.id, token_hash(token))
+        uow.commit()
+    return ended
+
+
+def prune_sessions(rt: Runtime) -> None:
+    """End the sessions past their idle or absolute lifetime (the hourly sweep)."""
+    policy, now = rt.policy, rt.clock.now()
+    idle = stamp(now - timedelta(days=policy.session_idle_days))
+    begun = stamp(now - timedelta(days=policy.session_max_days))
+    with rt.uow(write=True) as uow:
+        uow.sessions.remove_expired(
+            idle if policy.session_idle_days else None, begun if policy.session_max_days else None
+        )
+        uow.commit()
 
 
 def sign_out(rt: Runtime, token: str) -> None:

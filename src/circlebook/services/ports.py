@@ -9,7 +9,15 @@ from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 
 from circlebook.domain.events import Event
-from circlebook.domain.model import Account, AppPassword, Book, Departure, Entry, Invitation
+from circlebook.domain.model import (
+    Account,
+    AppPassword,
+    Book,
+    Departure,
+    Entry,
+    Invitation,
+    Session,
+)
 
 # (id, account_id, phone, name, tags as stored text, role, created_at, updated_at): the
 # read path of a 10,000-entry book unpacks plain tuples, which costs a tenth of
@@ -34,9 +42,14 @@ class Codes(Protocol):
 
 
 class Sessions(Protocol):
-    def add(self, token_hash: str, account_id: str, device: str, created_at: str) -> None: ...
-    def account(self, token_hash: str) -> Account | None: ...
+    def add(self, session: Session, token_hash: str) -> None: ...
+    def account(self, token_hash: str) -> tuple[Account, Session] | None: ...
+    def of_account(self, account_id: str) -> list[tuple[Session, str]]: ...
+    def touch(self, token_hash: str, now: str) -> None: ...
     def remove(self, token_hash: str) -> None: ...
+    def remove_by_id(self, account_id: str, session_id: str) -> bool: ...
+    def remove_others(self, account_id: str, keep_token_hash: str) -> int: ...
+    def remove_expired(self, idle_before: str | None, created_before: str | None) -> int: ...
 
 
 class Books(Protocol):
@@ -206,6 +219,9 @@ class Policy:
     signin_failures_per_phone: int = 10
     # Texts (codes) the whole deployment may send in an hour; 0: no budget.
     sms_per_hour: int = 1000
+    # A session ends unused this long, or this long after sign-in; 0: never.
+    session_idle_days: int = 90
+    session_max_days: int = 365
     invites_per_day: int = 500
     invitation_ttl_days: int = 30
     max_invitees_per_request: int = 1000

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.events import Event, EventType
-from circlebook.domain.model import Account, Book, Departure, Entry, Invitation, Role
+from circlebook.domain.model import (
+    Account,
+    Book,
+    Departure,
+    Entry,
+    Invitation,
+    Role,
+    Session,
+)
 from circlebook.domain.tags import join_tags, split_tags
 from circlebook.services.ports import EntryRow
 from circlebook.storage.outreach import insert_new
@@ -172,23 +180,78 @@ class SqlSessions:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, token_hash: str, account_id: str, device: str, created_at: str) -> None:
+    def add(self, session: Session, token_hash: str) -> None:
         self.conn.execute(
             insert(sessions).values(
-                token_hash=token_hash, account_id=account_id, device=device, created_at=created_at
+                token_hash=token_hash,
+                id=session.id,
+                account_id=session.account_id,
+                device=session.device,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
             )
         )
 
-    def account(self, token_hash: str) -> Account | None:
+    def account(self, token_hash: str) -> tuple[Account, Session] | None:
         row = self.conn.execute(
-            select(accounts)
+            select(
+                accounts,
+                sessions.c.id.label("session_id"),
+                sessions.c.device,
+                sessions.c.created_at.label("session_created_at"),
+                sessions.c.last_used_at,
+            )
             .join(sessions, sessions.c.account_id == accounts.c.id)
             .where(sessions.c.token_hash == token_hash)
         ).first()
-        return _account(row) if row else None
+        if row is None:
+            return None
+        session = Session(
+            row.session_id, row.id, row.device, row.session_created_at, row.last_used_at
+        )
+        return _account(row), session
+
+    def of_account(self, account_id: str) -> list[tuple[Session, str]]:
+        """The account's sessions, newest first, each with its token's hash."""
+        rows = self.conn.execute(
+            select(sessions)
+            .where(sessions.c.account_id == account_id)
+            .order_by(sessions.c.created_at.desc(), sessions.c.id)
+        )
+        return [
+            (Session(r.id, r.account_id, r.device, r.created_at, r.last_used_at), r.token_hash)
+            for r in rows
+        ]
+
+    def touch(self, token_hash: str, now: str) -> None:
+        self.conn.execute(
+            update(sessions).where(sessions.c.token_hash == token_hash).values(last_used_at=now)
+        )
 
     def remove(self, token_hash: str) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+    def remove_by_id(self, account_id: str, session_id: str) -> bool:
+        result = self.conn.execute(
+            delete(sessions).where(sessions.c.account_id == account_id, sessions.c.id == session_id)
+        )
+        return result.rowcount == 1
+
+    def remove_others(self, account_id: str, keep_token_hash: str) -> int:
+        result = self.conn.execute(
+            delete(sessions).where(
+                sessions.c.account_id == account_id, sessions.c.token_hash != keep_token_hash
+            )
+        )
+        return int(result.rowcount)
+
+    def remove_expired(self, idle_before: str | None, created_before: str | None) -> int:
+        """Sessions unused since `idle_before` or begun before `created_before` (None: no bound)."""
+        stale = [sessions.c.last_used_at < idle_before] if idle_before else []
+        stale += [sessions.c.created_at < created_before] if created_before else []
+        if not stale:
+            return 0
+        return int(self.conn.execute(delete(sessions).where(or_(*stale))).rowcount)
 
 
 class SqlBooks:

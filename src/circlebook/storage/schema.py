@@ -66,6 +66,10 @@ sessions = Table(
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("device", NAME, nullable=False),
     Column("created_at", TIME, nullable=False),
+    # What the person sees and ends a session by; the token's hash never leaves the server.
+    Column("id", ID, nullable=False, unique=True),
+    # Coarse (written at most hourly), so that authenticating stays a read.
+    Column("last_used_at", TIME, nullable=False),
     Index("ix_sessions_account_id", "account_id"),
 )
 

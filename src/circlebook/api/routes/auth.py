@@ -9,9 +9,11 @@ from circlebook.api.schemas import (
     AccountOut,
     CodeRequest,
     CodeSent,
+    DeviceSessionOut,
     MePatch,
     SessionOut,
     SessionRequest,
+    SessionsOut,
 )
 from circlebook.domain.model import Account
 from circlebook.services import auth
@@ -54,3 +56,34 @@ def me(account: AccountDep) -> AccountOut:
 @router.patch("/me")
 def rename_me(body: MePatch, rt: RuntimeDep, account: AccountDep) -> AccountOut:
     return account_out(auth.rename_account(rt, account, body.name))
+
+
+@router.get("/me/sessions")
+def sessions(rt: RuntimeDep, token: TokenDep, account: AccountDep) -> SessionsOut:
+    """Every device signed in to this account; `current` is this one."""
+    return SessionsOut(
+        sessions=[
+            DeviceSessionOut(
+                id=view.session.id,
+                device=view.session.device,
+                created_at=view.session.created_at,
+                last_used_at=view.session.last_used_at,
+                current=view.current,
+            )
+            for view in auth.list_sessions(rt, account, token)
+        ]
+    )
+
+
+@router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def end_session(session_id: str, rt: RuntimeDep, account: AccountDep) -> Response:
+    """Sign one device out; its token is refused from its next request."""
+    auth.end_session(rt, account, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/me/sessions", status_code=status.HTTP_204_NO_CONTENT)
+def end_other_sessions(rt: RuntimeDep, token: TokenDep, account: AccountDep) -> Response:
+    """Sign out everywhere else: every session of the account but this one ends."""
+    auth.end_other_sessions(rt, account, token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
