@@ -436,3 +436,25 @@ def test_brackets_in_a_title_are_printed_as_typed_not_read_as_markup(
 def test_a_long_error_is_still_one_line_when_stderr_is_not_a_terminal(owner: Terminal) -> None:
     title = "Fudan University Computer Science Class of 2012 tenth reunion"
     assert owner.fails("show", title) == f"circlebook: no book is named {title!r}"
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+def test_sessions_lists_devices_ends_one_and_signs_out_everywhere_else(
+    server: Server, terminal: Callable[[], Terminal]
+) -> None:
+    who = ("+8613800138891", "Sessions Sun")
+    here, laptop, tablet = (signed_in(server, terminal(), who) for _ in range(3))
+    listed = here.json("sessions", "list")
+    assert len(listed) == 3 and [s["current"] for s in listed].count(True) == 1
+    table = here.cli("sessions", "list")
+    mine = next(s for s in listed if s["current"])
+    assert row(table, mine["id"]).split("│")[1].strip() == "*"
+    laptop_id = next(s["id"] for s in laptop.json("sessions", "list") if s["current"])
+    assert "Signed out that device." in here.cli("sessions", "end", laptop_id)
+    assert "circlebook: " in laptop.fails("whoami")
+    assert "Signed out everywhere else." in here.cli("sessions", "end-others")
+    assert "circlebook: " in tablet.fails("whoami")
+    assert [s["id"] for s in here.json("sessions", "list")] == [mine["id"]]
+    assert "no such session" in here.fails("sessions", "end", laptop_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from circlebook.services import auth
 from tests.conftest import FakeClock, last_code
+from tests.e2e.web import Visitor
 
 PHONE, OTHER = "+8613800138801", "+8613800138802"
 
@@ -132,3 +134,29 @@ def test_the_sweep_deletes_expired_sessions(
     with engine.connect() as conn:
         devices = conn.execute(text("SELECT device FROM sessions")).scalars().all()
     assert devices == ["new"]
+
+
+def test_the_devices_page_signs_one_device_or_every_other_one_out(
+    make_client: Callable[..., TestClient], outbox: Path
+) -> None:
+    here, there, elsewhere = (Visitor(make_client(), outbox) for _ in range(3))
+    for browser in (here, there, elsewhere):
+        browser.sign_in(PHONE)
+    page = here.get("/devices").text
+    ids = re.findall(r'data-session="([^"]+)"', page)
+    assert len(ids) == 3 and page.count(">this device<") == 1
+    theirs = [i for i in ids if f'action="/devices/sessions/{i}/end"' in page]
+    assert len(theirs) == 2  # no button to end the session the page is seen with
+    ended = here.post(f"/devices/sessions/{theirs[0]}/end")
+    assert "That device is signed out." in ended.text
+    assert sum(b.get("/books").url.path == "/signin" for b in (there, elsewhere)) == 1
+    done = here.post("/devices/sessions/end-others")
+    assert "You are signed out everywhere else." in done.text
+    assert [b.get("/books").url.path for b in (here, there, elsewhere)] == [
+        "/books",
+        "/signin",
+        "/signin",
+    ]
+    # Another account's session id is not found, and a post without the token is refused.
+    assert here.post(f"/devices/sessions/{theirs[1]}/end").status_code == 404
+    assert here.client.post("/devices/sessions/end-others").status_code == 403

@@ -28,6 +28,7 @@ from circlebook.client.models import (
     PendingInvitation,
     Reminder,
     Session,
+    SignedInDevice,
 )
 
 T = TypeVar("T")
@@ -203,6 +204,22 @@ def app_passwords() -> Call[list[AppPassword]]:
         "/v1/app-passwords",
         lambda d: [AppPassword.from_json(p) for p in d["app_passwords"]],
     )
+
+
+def sessions() -> Call[list[SignedInDevice]]:
+    return Call(
+        "GET",
+        "/v1/me/sessions",
+        lambda d: [SignedInDevice.from_json(s) for s in d["sessions"]],
+    )
+
+
+def end_session(session_id: str) -> Call[None]:
+    return Call("DELETE", f"/v1/me/sessions/{_seg(session_id)}", _none)
+
+
+def end_other_sessions() -> Call[None]:
+    return Call("DELETE", "/v1/me/sessions", _none)
 
 
 def revoke_app_password(app_password_id: str) -> Call[None]:

@@ -238,6 +238,23 @@ class AppPassword:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedInDevice:
+    """One session of the account: a device signed in with a code. `current` is this client."""
+
+    id: str
+    device: str
+    created_at: str
+    last_used_at: str
+    current: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SignedInDevice:
+        return cls(
+            data["id"], data["device"], data["created_at"], data["last_used_at"], data["current"]
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NewAppPassword:
     """A new app password: `password` is shown this once; the server keeps only a hash."""
 

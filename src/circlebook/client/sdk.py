@@ -29,6 +29,7 @@ from circlebook.client.models import (
     PendingInvitation,
     Reminder,
     Session,
+    SignedInDevice,
 )
 
 T = TypeVar("T")
@@ -246,6 +247,17 @@ class Client:
     def revoke_app_password(self, app_password_id: str) -> None:
         self.send(calls.revoke_app_password(app_password_id))
 
+    def sessions(self) -> list[SignedInDevice]:
+        """The devices signed in to this account; `current` is this client."""
+        return self.send(calls.sessions())
+
+    def end_session(self, session_id: str) -> None:
+        self.send(calls.end_session(session_id))
+
+    def end_other_sessions(self) -> None:
+        """Sign out everywhere but here."""
+        self.send(calls.end_other_sessions())
+
 
 class AsyncClient:
     """The same operations as `Client`, for asyncio."""
@@ -426,3 +438,12 @@ class AsyncClient:
 
     async def revoke_app_password(self, app_password_id: str) -> None:
         await self.send(calls.revoke_app_password(app_password_id))
+
+    async def sessions(self) -> list[SignedInDevice]:
+        return await self.send(calls.sessions())
+
+    async def end_session(self, session_id: str) -> None:
+        await self.send(calls.end_session(session_id))
+
+    async def end_other_sessions(self) -> None:
+        await self.send(calls.end_other_sessions())

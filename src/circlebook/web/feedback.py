@@ -108,6 +108,8 @@ NOTICES = {
     "revoked": N_("The invitation is revoked."),
     "signed_out": N_("You are signed out."),
     "device_revoked": N_("The app password is revoked: that device can no longer sign in."),
+    "session_ended": N_("That device is signed out."),
+    "others_signed_out": N_("You are signed out everywhere else."),
     "invitations_off": N_("Nobody can invite your number any more."),
     "invitations_on": N_("People can invite your number again."),
 }
@@ -138,3 +140,15 @@ def outcome_message(status: str, field: str | None) -> Message:
         return Message(OUTCOMES[status])
     where = field.rsplit(".", 1)[-1] if field else ""
     return Message(REFUSALS.get(where, N_("Not invited")))
+
+
+# The names the server itself gives the sessions it opens, shown in the page's language;
+# a name a client chose is shown as it is.
+DEVICE_NAMES = {
+    "web browser": N_("web browser"),
+    "invitation link": N_("invitation link"),
+}
+
+
+def device_name(device: str) -> Message:
+    return Message(DEVICE_NAMES.get(device, "%(device)s"), {"device": device})

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from circlebook.services import invitations
 from circlebook.web import i18n
-from circlebook.web.feedback import outcome_message
+from circlebook.web.feedback import device_name, outcome_message
 from circlebook.web.session import CSRF_FIELD
 from circlebook.web.visits import Visit
 
@@ -76,6 +76,7 @@ def environment(language: str) -> jinja2.Environment:
     env.globals["sms_link"] = sms_link
     env.globals.update(
         outcome_message=outcome_message,
+        device_name=device_name,
         static=static_url,
         native_names=i18n.NATIVE_NAMES,
         csrf_field=CSRF_FIELD,

@@ -1,4 +1,4 @@
-"""Signing in and out: `circlebook login`, `logout`, `whoami`."""
+"""Signing in and out: `circlebook login`, `logout`, `whoami`, and `sessions`."""
 
 from __future__ import annotations
 
@@ -59,3 +59,43 @@ def whoami(as_json: JsonOpt = False) -> None:
         render.as_json(account)
     else:
         render.say(f"{account.name or '(no name)'} {account.phone} (account {account.id})")
+
+
+sessions_app = typer.Typer(help="The devices signed in to your account, and signing them out.")
+app.add_typer(sessions_app, name="sessions")
+
+
+@sessions_app.command("list")
+def sessions_list(as_json: JsonOpt = False) -> None:
+    """Every device signed in with a code; * marks this terminal."""
+    with connected() as (client, _):
+        found = client.sessions()
+    if as_json:
+        render.as_json(found)
+        return
+    render.table(
+        "Signed-in devices",
+        ["", "id", "device", "signed in", "last used"],
+        [
+            ("*" if s.current else "", s.id, s.device, s.created_at[:16], s.last_used_at[:16])
+            for s in found
+        ],
+    )
+
+
+@sessions_app.command("end")
+def sessions_end(
+    session: Annotated[str, typer.Argument(help="its id, from `sessions list`")],
+) -> None:
+    """Sign one device out: its next request is refused."""
+    with connected() as (client, _):
+        client.end_session(session)
+    render.say("Signed out that device.")
+
+
+@sessions_app.command("end-others")
+def sessions_end_others() -> None:
+    """Sign out everywhere but this terminal."""
+    with connected() as (client, _):
+        client.end_other_sessions()
+    render.say("Signed out everywhere else.")

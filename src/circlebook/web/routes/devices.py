@@ -1,4 +1,5 @@
-"""Devices: the app passwords a phone's contacts app signs in with over CardDAV."""
+"""Devices: the browsers and apps signed in with a code, and the app passwords a phone's
+contacts app signs in with over CardDAV."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError, ConflictError
-from circlebook.services import app_passwords
+from circlebook.services import app_passwords, auth
 from circlebook.services.app_passwords import MAX_APP_PASSWORDS, NewAppPassword
 from circlebook.web.feedback import N_, Message, explain, notice
 from circlebook.web.rendering import render
@@ -38,6 +39,8 @@ def _devices(
         "devices.html",
         status=status,
         passwords=app_passwords.list_app_passwords(visit.rt, visit.me),
+        sessions=auth.list_sessions(visit.rt, visit.me, visit.token),
+        idle_days=visit.rt.policy.session_idle_days,
         made=made,
         label=label,
         errors=errors or {},
@@ -73,3 +76,16 @@ def make_password(
 def revoke(visit: MemberVisit, app_password_id: str) -> Response:
     app_passwords.revoke_app_password(visit.rt, visit.me, app_password_id)
     return RedirectResponse("/devices?done=device_revoked", status_code=303)
+
+
+@router.post("/devices/sessions/{session_id}/end")
+def end_session(visit: MemberVisit, session_id: str) -> Response:
+    auth.end_session(visit.rt, visit.me, session_id)
+    return RedirectResponse("/devices?done=session_ended", status_code=303)
+
+
+@router.post("/devices/sessions/end-others")
+def end_other_sessions(visit: MemberVisit) -> Response:
+    if visit.token is not None:
+        auth.end_other_sessions(visit.rt, visit.me, visit.token)
+    return RedirectResponse("/devices?done=others_signed_out", status_code=303)
