@@ -200,3 +200,21 @@ def test_concurrent_invitations_never_overrun_the_owners_daily_quota(
 )
 def test_a_client_is_its_ipv4_address_or_its_ipv6_64(address: str | None, counted_as: str) -> None:
     assert client_of(address) == counted_as
+
+
+def test_concurrent_code_requests_for_one_number_get_exactly_the_windows_codes(
+    client: TestClient, outbox: Path
+) -> None:
+    rt = runtime_of(client)
+
+    def request(_: int) -> str:
+        try:
+            auth.request_code(rt, PHONES[0], client="198.51.100.8")
+        except RateLimitedError:
+            return "refused"
+        return "sent"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(request, range(20)))
+    assert results.count("sent") == rt.policy.codes_per_window == 3
+    assert len([line for line in outbox.read_text().splitlines() if PHONES[0] in line]) == 3
