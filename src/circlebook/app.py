@@ -26,6 +26,7 @@ from circlebook.api.routes import (
     health,
     invitations,
     invites,
+    privacy,
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
@@ -152,6 +153,7 @@ def create_app(
         entries,
         events,
         app_passwords,
+        privacy,
         replies,
     ):
         app.include_router(module.router)

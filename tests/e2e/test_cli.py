@@ -458,3 +458,13 @@ def test_sessions_lists_devices_ends_one_and_signs_out_everywhere_else(
     assert "circlebook: " in tablet.fails("whoami")
     assert [s["id"] for s in here.json("sessions", "list")] == [mine["id"]]
     assert "no such session" in here.fails("sessions", "end", laptop_id)
+
+
+def test_audience_shows_who_sees_my_number(
+    owner: Terminal, meimei: Terminal, fang: Terminal
+) -> None:
+    book_id = shared_book(owner, "Audience", (meimei, "Meimei=a"), (fang, "王芳=b"))
+    mine = next(b for b in meimei.json("audience") if b["book_id"] == book_id)
+    assert [s[0] for s in mine["seen_by"]] == ["Li Lei"]
+    out = owner.cli("audience")
+    assert f"Audience ({book_id}): seen by 2" in out

@@ -254,3 +254,20 @@ class InboundSms(Body):
     model_config = ConfigDict(extra="ignore", frozen=True)
     from_: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
     text: Annotated[str, Field(max_length=2000)]
+
+
+class SeerOut(BaseModel):
+    name: str
+    role: str
+
+
+class BookAudienceOut(BaseModel):
+    book_id: str
+    title: str
+    role: str = Field(description="my role in the book")
+    seen_by: list[SeerOut] = Field(description="everyone whose view of the book shows my entry")
+    count: int
+
+
+class AudienceOut(BaseModel):
+    books: list[BookAudienceOut]

@@ -16,6 +16,7 @@ from circlebook.client.models import (
     Account,
     AppPassword,
     Book,
+    BookAudience,
     CreatedBook,
     EntriesPage,
     Entry,
@@ -204,6 +205,10 @@ def app_passwords() -> Call[list[AppPassword]]:
         "/v1/app-passwords",
         lambda d: [AppPassword.from_json(p) for p in d["app_passwords"]],
     )
+
+
+def audience() -> Call[list[BookAudience]]:
+    return Call("GET", "/v1/me/audience", lambda d: [BookAudience.from_json(b) for b in d["books"]])
 
 
 def sessions() -> Call[list[SignedInDevice]]:

@@ -255,6 +255,21 @@ class SignedInDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class BookAudience:
+    """Who sees my entry in one book: `seen_by` holds (name, role) of each of them."""
+
+    book_id: str
+    title: str
+    role: str
+    seen_by: list[tuple[str, str]]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BookAudience:
+        seers = [(s["name"], s["role"]) for s in data["seen_by"]]
+        return cls(data["book_id"], data["title"], data["role"], seers)
+
+
+@dataclass(frozen=True, slots=True)
 class NewAppPassword:
     """A new app password: `password` is shown this once; the server keeps only a hash."""
 

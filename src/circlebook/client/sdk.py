@@ -17,6 +17,7 @@ from circlebook.client.models import (
     Account,
     AppPassword,
     Book,
+    BookAudience,
     CreatedBook,
     EntriesPage,
     Entry,
@@ -247,6 +248,10 @@ class Client:
     def revoke_app_password(self, app_password_id: str) -> None:
         self.send(calls.revoke_app_password(app_password_id))
 
+    def audience(self) -> list[BookAudience]:
+        """For each of my books, the people who can see my number."""
+        return self.send(calls.audience())
+
     def sessions(self) -> list[SignedInDevice]:
         """The devices signed in to this account; `current` is this client."""
         return self.send(calls.sessions())
@@ -438,6 +443,9 @@ class AsyncClient:
 
     async def revoke_app_password(self, app_password_id: str) -> None:
         await self.send(calls.revoke_app_password(app_password_id))
+
+    async def audience(self) -> list[BookAudience]:
+        return await self.send(calls.audience())
 
     async def sessions(self) -> list[SignedInDevice]:
         return await self.send(calls.sessions())

@@ -99,3 +99,18 @@ def sessions_end_others() -> None:
     with connected() as (client, _):
         client.end_other_sessions()
     render.say("Signed out everywhere else.")
+
+
+@app.command()
+def audience(as_json: JsonOpt = False) -> None:
+    """Who can see your number, book by book."""
+    with connected() as (client, _):
+        books = client.audience()
+    if as_json:
+        render.as_json(books)
+        return
+    for book in books:
+        render.say(f"{book.title} ({book.book_id}): seen by {len(book.seen_by)}")
+        render.table(None, ["name", "role"], book.seen_by)
+    if not books:
+        render.say("You are in no book: nobody sees your number.")

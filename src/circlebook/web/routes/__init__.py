@@ -11,12 +11,13 @@ from circlebook.web.routes import (
     invite,
     links,
     manage,
+    privacy,
     signin,
 )
 
 router = APIRouter(include_in_schema=False)
 # create before books: /books/new is a page of its own, not a book called "new".
-for group in (home, signin, links, inbox, create, invite, books, manage, devices):
+for group in (home, signin, links, inbox, create, invite, books, manage, devices, privacy):
     router.include_router(group.router)
 
 __all__ = ["router"]
