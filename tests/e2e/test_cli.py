@@ -468,3 +468,16 @@ def test_audience_shows_who_sees_my_number(
     assert [s[0] for s in mine["seen_by"]] == ["Li Lei"]
     out = owner.cli("audience")
     assert f"Audience ({book_id}): seen by 2" in out
+
+
+def test_hand_on_makes_a_member_the_owner(server: Server, terminal: Callable[[], Terminal]) -> None:
+    old, heir = (
+        signed_in(server, terminal(), ("+8613800138893", "Old Owner")),
+        signed_in(server, terminal(), ("+8613800138894", "Heir Hu")),
+    )
+    book = old.json("create", "Handed", "+8613800138894")["book"]["id"]
+    assert "You joined Handed" in heir.cli("accept", "Handed")
+    out = old.cli("hand-on", "Handed", "138894", "--yes")
+    assert "Heir Hu now owns Handed; you stay as a member." in out
+    assert [b["role"] for b in heir.json("books")] == ["owner"]
+    assert "circlebook: " in old.fails("rename", book, "Taken back")

@@ -72,6 +72,12 @@ class BookPatch(Body):
     title: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class OwnerIn(Body):
+    entry_id: Annotated[
+        str, Field(min_length=1, max_length=64, description="the new owner's entry")
+    ]
+
+
 class OutcomeOut(BaseModel):
     input: str
     status: str = Field(

@@ -119,6 +119,10 @@ def book(book_id: str) -> Call[Book]:
     return Call("GET", f"/v1/books/{_seg(book_id)}", Book.from_json)
 
 
+def hand_on(book_id: str, entry_id: str) -> Call[Book]:
+    return Call("POST", f"/v1/books/{_seg(book_id)}/owner", Book.from_json, {"entry_id": entry_id})
+
+
 def rename_book(book_id: str, title: str) -> Call[Book]:
     return Call("PATCH", f"/v1/books/{_seg(book_id)}", Book.from_json, {"title": title})
 

@@ -167,6 +167,10 @@ class Client:
     def rename_book(self, book_id: str, title: str) -> Book:
         return self.send(calls.rename_book(book_id, title))
 
+    def hand_on(self, book_id: str, entry_id: str) -> Book:
+        """Make a member the book's owner; you stay as an untagged member."""
+        return self.send(calls.hand_on(book_id, entry_id))
+
     def dissolve_book(self, book_id: str) -> None:
         self.send(calls.dissolve_book(book_id))
 
@@ -365,6 +369,9 @@ class AsyncClient:
 
     async def rename_book(self, book_id: str, title: str) -> Book:
         return await self.send(calls.rename_book(book_id, title))
+
+    async def hand_on(self, book_id: str, entry_id: str) -> Book:
+        return await self.send(calls.hand_on(book_id, entry_id))
 
     async def dissolve_book(self, book_id: str) -> None:
         await self.send(calls.dissolve_book(book_id))

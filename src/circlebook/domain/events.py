@@ -20,6 +20,8 @@ class EventType(StrEnum):
     INVITATION_DECLINED = "invitation.declined"
     BOOK_CHANGED = "book.changed"
     BOOK_LEFT = "book.left"
+    # Told to the old owner and the new one when a book is handed on.
+    BOOK_OWNER_CHANGED = "book.owner_changed"
 
 
 @dataclass(frozen=True, slots=True)

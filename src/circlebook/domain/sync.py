@@ -17,8 +17,12 @@ from circlebook.domain.visibility import Viewer, can_see
 
 
 def check_answerable(viewer: Viewer, since: int) -> None:
-    """Refuse a token from before the viewer's own tags last changed (or it joined)."""
-    if not viewer.is_owner and viewer.tags_version > since:
+    """Refuse a token from before the viewer's own tags or role last changed (or it joined).
+
+    An owner's tags never change, so its `tags_version` moves only when the book
+    is handed on: then its view widened, and the log cannot tell it all it missed.
+    """
+    if viewer.tags_version > since:
         raise StaleSyncTokenError(
             "your tags in this book changed since this sync token; fetch the book in full"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from circlebook.domain.errors import ConflictError, NotFoundError
 from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
@@ -12,7 +13,7 @@ from circlebook.domain.visibility import Viewer
 from circlebook.services import events, reach, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.entries import visible_entries
-from circlebook.services.ids import new_book_id, new_id
+from circlebook.services.ids import is_wellformed, new_book_id, new_id
 from circlebook.services.invitations import (
     Invitee,
     Outcome,
@@ -128,6 +129,36 @@ def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> Book
         owner_of(uow, book_id, account)
         version = uow.books.bump(book_id, now, title=title)
         events.book_changed(rt, uow, book_id, version, now)
+        uow.commit()
+    return get_book(rt, account, book_id)
+
+
+def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookSummary:
+    """The owner makes a member the owner, and stays on as an untagged member.
+
+    Everyone's view changes at once (the new owner sees every entry, the old one
+    only what an untagged member sees), so every sync token from before is
+    refused: each member fetches the book in full once, then deltas resume.
+    """
+    now = stamp(rt.clock.now())
+    with rt.uow(write=True) as uow:
+        owner = owner_of(uow, book_id, account)
+        target = uow.entries.get(book_id, entry_id) if is_wellformed(entry_id) else None
+        if target is None:
+            raise NotFoundError("no such member in this book", field="entry_id")
+        if target.account_id == account.id:
+            raise ConflictError("you already own this book", field="entry_id")
+        version = uow.books.bump(book_id, now)
+        uow.books.set_owner(book_id, target.account_id)
+        # Owners carry no tags: the new one's are cleared, and the old one's entry
+        # (which had none) joins the untagged members.
+        changed = {"tags": frozenset(), "updated_at": now, "version": version}
+        uow.entries.update(target.id, {**changed, "role": Role.OWNER.value})
+        uow.entries.update(owner.entry_id, {**changed, "role": Role.MEMBER.value})
+        uow.entries.refuse_tokens_before(book_id, version)
+        events.book_changed(rt, uow, book_id, version, now)
+        for who in (account.id, target.account_id):
+            events.to_account(uow, EventType.BOOK_OWNER_CHANGED, who, now, book_id=book_id)
         uow.commit()
     return get_book(rt, account, book_id)
 

@@ -293,6 +293,9 @@ class SqlBooks:
             ).scalar_one()
         )
 
+    def set_owner(self, book_id: str, account_id: str) -> None:
+        self.conn.execute(update(books).where(books.c.id == book_id).values(owner_id=account_id))
+
     def remove(self, book_id: str) -> None:
         # Children first: SQLite enforces ON DELETE CASCADE only with foreign keys
         # on, and being explicit keeps "all its data goes" true on any connection.
@@ -417,6 +420,12 @@ class SqlEntries:
         if "tags" in values:
             values = {**values, "tags": join_tags(values["tags"])}
         self.conn.execute(update(entries).where(entries.c.id == entry_id).values(**values))
+
+    def refuse_tokens_before(self, book_id: str, version: int) -> None:
+        """Every member's view changed at `version`: sync tokens from before must resync."""
+        self.conn.execute(
+            update(entries).where(entries.c.book_id == book_id).values(tags_version=version)
+        )
 
     def remove(self, entry_id: str) -> None:
         self.conn.execute(delete(entries).where(entries.c.id == entry_id))

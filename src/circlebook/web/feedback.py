@@ -108,6 +108,7 @@ NOTICES = {
     "revoked": N_("The invitation is revoked."),
     "signed_out": N_("You are signed out."),
     "device_revoked": N_("The app password is revoked: that device can no longer sign in."),
+    "handed_on": N_("The book has a new owner; you stay in it as a member."),
     "session_ended": N_("That device is signed out."),
     "others_signed_out": N_("You are signed out everywhere else."),
     "invitations_off": N_("Nobody can invite your number any more."),

@@ -17,6 +17,7 @@ from circlebook.api.schemas import (
     InviteeIn,
     OutcomeOut,
     OutcomesOut,
+    OwnerIn,
     PendingInvitationOut,
     PendingInvitationsOut,
     ReminderOut,
@@ -97,6 +98,12 @@ def get_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> BookOut:
 @router.patch("/{book_id}")
 def rename_book(book_id: str, body: BookPatch, rt: RuntimeDep, account: AccountDep) -> BookOut:
     return book_out(books.rename_book(rt, account, book_id, body.title))
+
+
+@router.post("/{book_id}/owner")
+def hand_on(book_id: str, body: OwnerIn, rt: RuntimeDep, account: AccountDep) -> BookOut:
+    """Make a member the owner (its tags cleared); you stay as an untagged member."""
+    return book_out(books.hand_on(rt, account, book_id, body.entry_id))
 
 
 @router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,5 @@
 """Owner and member tools: `remove`, `retag`, `revoke`, `pending`, `invite-link`, `remind`,
-`rename`, `dissolve`, `leave`.
+`rename`, `hand-on`, `dissolve`, `leave`.
 """
 
 from __future__ import annotations
@@ -144,6 +144,23 @@ def rename(
 
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask to confirm")]
+
+
+@app.command("hand-on")
+def hand_on(
+    book: Annotated[str, typer.Argument(help="book id, id prefix or title")],
+    who: Annotated[str, typer.Argument(help="the member to own it: entry id, number or name")],
+    yes: YesOpt = False,
+) -> None:
+    """Make a member the owner of a book you own; you stay on as an untagged member."""
+    with connected() as (client, _):
+        target = resolve_book(client, book)
+        entry = _entry(client, target.id, who)
+        question = f"Make {escape(entry.name)} the owner of {escape(target.title)}?"
+        if not yes and not Confirm.ask(question):
+            raise typer.Exit(1)
+        client.hand_on(target.id, entry.id)
+    render.say(f"{entry.name} now owns {target.title}; you stay as a member.")
 
 
 @app.command()

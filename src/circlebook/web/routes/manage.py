@@ -85,6 +85,13 @@ def remove(visit: MemberVisit, book_id: str, entry_id: str) -> Response:
     return _back(book_id, "removed")
 
 
+@router.post("/books/{book_id}/entries/{entry_id}/owner")
+def hand_on(visit: MemberVisit, book_id: str, entry_id: str) -> Response:
+    """The member becomes the owner; this page is then no longer the visitor's."""
+    books.hand_on(visit.rt, visit.me, book_id, entry_id)
+    return RedirectResponse(f"/books/{book_id}?done=handed_on", status_code=303)
+
+
 @router.post("/books/{book_id}/invitations/{invitation_id}/revoke")
 def revoke(visit: MemberVisit, book_id: str, invitation_id: str) -> Response:
     invitations.revoke(visit.rt, visit.me, book_id, invitation_id)
