@@ -193,9 +193,11 @@ def insert_owners(engine: Engine, count: int) -> list[Owner]:
         session_rows.append(
             {
                 "token_hash": token_hash(token),
+                "id": new_id("s"),
                 "account_id": account_id,
                 "device": "bench",
                 "created_at": at,
+                "last_used_at": at,
             }
         )
         book_rows.append(

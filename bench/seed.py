@@ -202,9 +202,11 @@ def insert_signed_in(engine: Engine, count: int) -> list[Person]:
         session_rows.append(
             {
                 "token_hash": token_hash(token),
+                "id": new_id("s"),
                 "account_id": account_id,
                 "device": "bench",
                 "created_at": at,
+                "last_used_at": at,
             }
         )
     with engine.execution_options(**{WRITE: True}).begin() as conn:
