@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.
     broker_channel: str = Field(default="circlebook_events", pattern=r"^[a-z0-9_]{1,48}$")
     events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Event streams one account may hold open at once, counted by each server
+    # process on its own; 0 turns the limit off.
+    streams_per_account: int = Field(default=20, ge=0)
     # Wrong CardDAV passwords one user name, or one client address, may send per
     # window before waiting; 0 turns the limit off.
     dav_failures_per_window: int = Field(default=10, ge=0)
