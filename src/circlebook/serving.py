@@ -27,24 +27,19 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _prepare_sqlite_dir(settings: Settings) -> None:
-    path = settings.sqlite_path
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _settings()
-    _prepare_sqlite_dir(settings)
     engine = make_engine(settings.database_url)
     migrations.upgrade(engine)
     err.print(f"database at revision {migrations.head()}")
 
 
 def _ready_engine(settings: Settings) -> Engine:
-    """The database engine, once the schema is current (an empty database is migrated)."""
-    _prepare_sqlite_dir(settings)
+    """The database engine, once the schema is current (an empty database is migrated).
+
+    A new SQLite database is made readable by this user only (see make_engine).
+    """
     engine = make_engine(settings.database_url)
     state = migrations.state(engine)
     if state is migrations.SchemaState.EMPTY:

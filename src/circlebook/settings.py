@@ -169,7 +169,7 @@ def secret_key_bytes(settings: Settings) -> bytes:
         return secrets.token_bytes(32)
     key_file = path.parent / (path.name + ".secret")
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
