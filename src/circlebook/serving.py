@@ -12,7 +12,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from circlebook.app import create_app
-from circlebook.settings import Settings, SettingsError, load_settings
+from circlebook.settings import Settings, SettingsError, console_sms_exposure, load_settings
 from circlebook.storage import migrate as migrations
 from circlebook.storage.database import make_engine
 
@@ -61,6 +61,22 @@ def _frozen(app: FastAPI) -> FastAPI:
     return app
 
 
+def _check_console_sms(settings: Settings) -> None:
+    exposure = console_sms_exposure(settings)
+    if exposure == "refuse":
+        err.print(
+            f"[red]circlebook: refusing to listen on {settings.host} with the console SMS "
+            "sender,[/red] which writes every sign-in code to the log: set CIRCLEBOOK_SMS "
+            "to an SMS gateway URL or file:PATH, or to console to accept that on purpose"
+        )
+        raise typer.Exit(2)
+    if exposure == "warn":
+        err.print(
+            f"[yellow]circlebook: warning: listening on {settings.host} with "
+            "CIRCLEBOOK_SMS=console:[/yellow] every sign-in code is written to the log"
+        )
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process of `serve --workers N`, built from the environment."""
     settings = load_settings()
@@ -76,6 +92,7 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
             "use PostgreSQL, or set CIRCLEBOOK_BROKER to a redis:// URL"
         )
         raise typer.Exit(2)
+    _check_console_sms(settings)
     engine = _ready_engine(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     where = settings.sqlite_path or "PostgreSQL"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -157,6 +158,30 @@ def load_settings(**overrides: object) -> Settings:
             for err in exc.errors()
         )
         raise SettingsError(problems) from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the server to this machine (127.0.0.0/8, ::1)."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def console_sms_exposure(settings: Settings) -> Literal["refuse", "warn"] | None:
+    """What to make of the console SMS sender, which logs every sign-in code.
+
+    On loopback it is the development default. Listening beyond this machine it
+    would let anyone who reads the log sign in as anyone: refused when it is only
+    the default (someone forgot to set CIRCLEBOOK_SMS), allowed with a warning
+    when CIRCLEBOOK_SMS=console was chosen on purpose.
+    """
+    if settings.sms != "console" or is_loopback(settings.host):
+        return None
+    return "warn" if "sms" in settings.model_fields_set else "refuse"
 
 
 def secret_key_bytes(settings: Settings) -> bytes:
