@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from circlebook import __version__
 from circlebook.api import problems
-from circlebook.api.limits import BodyLimit
+from circlebook.api.limits import BodyLimit, StreamSlots
 from circlebook.api.routes import (
     app_passwords,
     auth,
@@ -141,6 +141,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.hub = hub
+    app.state.stream_slots = StreamSlots(settings.streams_per_account)
     app.state.runtime = runtime
     app.state.engine = engine
     problems.install(app)

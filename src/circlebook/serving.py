@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from uvicorn.config import LOGGING_CONFIG
 
 from circlebook.app import create_app
-from circlebook.settings import Settings, SettingsError, load_settings
+from circlebook.settings import Settings, SettingsError, console_sms_exposure, load_settings
 from circlebook.storage import migrate as migrations
 from circlebook.storage.database import make_engine
 
@@ -49,24 +49,19 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _prepare_sqlite_dir(settings: Settings) -> None:
-    path = settings.sqlite_path
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _settings()
-    _prepare_sqlite_dir(settings)
     engine = make_engine(settings.database_url)
     migrations.upgrade(engine)
     err.print(f"database at revision {migrations.head()}")
 
 
 def _ready_engine(settings: Settings) -> Engine:
-    """The database engine, once the schema is current (an empty database is migrated)."""
-    _prepare_sqlite_dir(settings)
+    """The database engine, once the schema is current (an empty database is migrated).
+
+    A new SQLite database is made readable by this user only (see make_engine).
+    """
     engine = make_engine(settings.database_url)
     state = migrations.state(engine)
     if state is migrations.SchemaState.EMPTY:
@@ -88,6 +83,22 @@ def _frozen(app: FastAPI) -> FastAPI:
     return app
 
 
+def _check_console_sms(settings: Settings) -> None:
+    exposure = console_sms_exposure(settings)
+    if exposure == "refuse":
+        err.print(
+            f"[red]circlebook: refusing to listen on {settings.host} with the console SMS "
+            "sender,[/red] which writes every sign-in code to the log: set CIRCLEBOOK_SMS "
+            "to an SMS gateway URL or file:PATH, or to console to accept that on purpose"
+        )
+        raise typer.Exit(2)
+    if exposure == "warn":
+        err.print(
+            f"[yellow]circlebook: warning: listening on {settings.host} with "
+            "CIRCLEBOOK_SMS=console:[/yellow] every sign-in code is written to the log"
+        )
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process of `serve --workers N`, built from the environment."""
     settings = load_settings()
@@ -103,6 +114,7 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
             "use PostgreSQL, or set CIRCLEBOOK_BROKER to a redis:// URL"
         )
         raise typer.Exit(2)
+    _check_console_sms(settings)
     engine = _ready_engine(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     where = settings.sqlite_path or "PostgreSQL"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.
     broker_channel: str = Field(default="circlebook_events", pattern=r"^[a-z0-9_]{1,48}$")
     events_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Event streams one account may hold open at once, counted by each server
+    # process on its own; 0 turns the limit off.
+    streams_per_account: int = Field(default=20, ge=0)
     # Wrong CardDAV passwords one user name, or one client address, may send per
     # window before waiting; 0 turns the limit off.
     dav_failures_per_window: int = Field(default=10, ge=0)
@@ -165,6 +169,30 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(problems) from None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps the server to this machine (127.0.0.0/8, ::1)."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def console_sms_exposure(settings: Settings) -> Literal["refuse", "warn"] | None:
+    """What to make of the console SMS sender, which logs every sign-in code.
+
+    On loopback it is the development default. Listening beyond this machine it
+    would let anyone who reads the log sign in as anyone: refused when it is only
+    the default (someone forgot to set CIRCLEBOOK_SMS), allowed with a warning
+    when CIRCLEBOOK_SMS=console was chosen on purpose.
+    """
+    if settings.sms != "console" or is_loopback(settings.host):
+        return None
+    return "warn" if "sms" in settings.model_fields_set else "refuse"
+
+
 def secret_key_bytes(settings: Settings) -> bytes:
     """The key that signs tokens; in development, generated once and kept beside the database."""
     if settings.secret_key is not None:
@@ -175,7 +203,7 @@ def secret_key_bytes(settings: Settings) -> bytes:
         return secrets.token_bytes(32)
     key_file = path.parent / (path.name + ".secret")
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from circlebook.client import Client, Invitee, LocalBook, ServerEvent, TransportError
@@ -229,3 +232,45 @@ def test_worker_processes_of_one_server_share_events(
             book = owner.create_book("Workers", [Invitee(FRIEND)]).book
             for hears in hearing:
                 assert hears.next("invitation.received").data["book_id"] == book.id
+
+
+def _open_stream(stack: ExitStack, server: Server, token: str) -> httpx.Response:
+    """An event stream held open (until `stack` closes), read up to its `ready` event."""
+    http = stack.enter_context(httpx.Client(base_url=server.url, timeout=WAIT))
+    response = stack.enter_context(
+        http.stream("GET", "/v1/events", headers={"authorization": f"Bearer {token}"})
+    )
+    if response.status_code == 200:
+        # Kept until `stack` closes: a line iterator collected early closes the stream.
+        lines = response.iter_lines()
+        stack.callback(lines.close)
+        for line in lines:
+            if line == "event: ready":
+                break
+    return response
+
+
+def test_an_account_may_hold_only_so_many_streams_open_at_once(
+    tmp_path: Path, clients: ExitStack
+) -> None:
+    with live_server(tmp_path, streams_per_account="2", **QUICK) as server:
+        owner = person(clients, server, OWNER, "Owner")
+        friend = person(clients, server, FRIEND, "Friend")
+        assert owner.token and friend.token
+        first = ExitStack()
+        with first, ExitStack() as second:
+            assert _open_stream(first, server, owner.token).status_code == 200
+            assert _open_stream(second, server, owner.token).status_code == 200
+            third = _open_stream(second, server, owner.token)
+            assert third.status_code == 429
+            assert int(third.headers["retry-after"]) > 0
+            assert third.headers["content-type"] == "application/problem+json"
+            assert "event streams" in json.loads(third.read())["detail"]
+            # Another account has slots of its own.
+            assert _open_stream(second, server, friend.token).status_code == 200
+            first.close()  # closing a stream frees its slot
+            deadline = time.monotonic() + WAIT
+            while (again := _open_stream(second, server, owner.token)).status_code == 429:
+                assert time.monotonic() < deadline, "the closed stream kept its slot"
+                time.sleep(0.1)
+            assert again.status_code == 200

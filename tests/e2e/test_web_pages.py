@@ -309,3 +309,32 @@ def test_an_app_password_made_on_the_page_is_shown_once_and_can_be_revoked(
     assert "The app password is revoked" in done.text and "No app password yet" in done.text
     with pytest.raises(NotAuthenticatedError):
         app_passwords.authenticate_app_password(rt, OWNER, secret.group(1))
+
+
+def _vcards(count: int) -> bytes:
+    return "".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {i}\r\nTEL:+86137{i:08d}\r\nEND:VCARD\r\n"
+        for i in range(count)
+    ).encode()
+
+
+def _csv(count: int) -> bytes:
+    return ("name,phone\n" + "".join(f"Person {i},+86137{i:08d}\n" for i in range(count))).encode()
+
+
+@pytest.mark.parametrize(("filename", "contacts"), [("a.vcf", _vcards), ("a.csv", _csv)])
+def test_an_upload_of_more_people_than_one_request_may_invite_is_refused(
+    make_client: Callable[..., TestClient],
+    outbox: Path,
+    filename: str,
+    contacts: Callable[[int], bytes],
+) -> None:
+    owner = Visitor(make_client(max_invitees_per_request=3), outbox)
+    owner.sign_in(OWNER)
+    for count, status in ((4, 422), (3, 200)):
+        owner.get("/books/new")
+        upload = {"file": (filename, contacts(count), "text/plain")}
+        response = owner.post("/books/new", {"title": "Many"}, files=upload)
+        assert response.status_code == status, response.text
+        assert ("This file holds more than 3 people" in response.text) is (status == 422)
+        assert ("Person 0" in response.text) is (status == 200)

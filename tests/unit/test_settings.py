@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from circlebook.settings import SettingsError, load_settings, secret_key_bytes
+from circlebook.settings import (
+    SettingsError,
+    console_sms_exposure,
+    is_loopback,
+    load_settings,
+    secret_key_bytes,
+)
+
+# Only judged as a setting, never bound.
+ALL = "0.0.0.0"  # noqa: S104
 
 
 @pytest.mark.parametrize(
@@ -48,3 +57,25 @@ def test_development_key_is_generated_once_and_kept_private(tmp_path: Path) -> N
 def test_given_key_is_used_as_is() -> None:
     settings = load_settings(database_url="sqlite://", secret_key="k" * 40)
     assert secret_key_bytes(settings) == b"k" * 40
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost"])
+def test_loopback_hosts_keep_the_server_to_this_machine(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", [ALL, "::", "192.168.1.5", "book.example.org", ""])
+def test_other_hosts_reach_beyond_this_machine(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_the_default_console_sms_is_refused_beyond_loopback_and_chosen_console_warned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CIRCLEBOOK_SMS", raising=False)
+    assert console_sms_exposure(load_settings(host="127.0.0.1")) is None
+    assert console_sms_exposure(load_settings(host=ALL)) == "refuse"
+    assert console_sms_exposure(load_settings(host=ALL, sms="file:/tmp/o")) is None
+    monkeypatch.setenv("CIRCLEBOOK_SMS", "console")
+    assert console_sms_exposure(load_settings(host=ALL)) == "warn"
+    assert console_sms_exposure(load_settings(host="::1")) is None

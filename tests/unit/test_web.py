@@ -45,11 +45,11 @@ def test_typed_lines_become_people_with_the_name_on_either_side() -> None:
 
 def test_an_uploaded_file_is_read_by_the_local_address_books_readers() -> None:
     vcard = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Meimei\r\nTEL:138 0013 8001\r\nEND:VCARD\r\n"
-    people, problems = read_upload("phone.vcf", vcard, "CN")
+    people, problems = read_upload("phone.vcf", vcard, "CN", 1000)
     assert people == [Candidate("+8613800138001", "Meimei", picked=False)]
     assert problems == []
     csv = b"Name,Phone\nLei,13800138002\nNobody,\n"
-    people, problems = read_upload("export", csv, "CN")
+    people, problems = read_upload("export", csv, "CN", 1000)
     assert [p.phone for p in people] == ["+8613800138002"]
     assert [p.what for p in problems] == ["no phone number"]
 

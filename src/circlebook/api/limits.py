@@ -1,10 +1,14 @@
-"""Bounds on request bodies, enforced before any handler reads them."""
+"""Bounds on requests: body sizes, enforced before any handler reads them; open streams."""
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from circlebook.api.problems import problem
+from circlebook.domain.errors import RateLimitedError
 
 
 class BodyLimit:
@@ -61,3 +65,44 @@ class BodyLimit:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+class StreamSlots:
+    """How many event streams each account holds open in this process, at most `limit`.
+
+    An open stream costs a connection, a queue and a task for as long as it
+    lasts, so one token must not open them without end. The count lives in this
+    process's memory, like the streams themselves: behind a load balancer with
+    several instances, an account may hold `limit` streams on each of them.
+    Streams run on the event loop's one thread, so no lock is needed.
+    """
+
+    # An open stream frees its slot only when it closes: ask again a while later.
+    RETRY_AFTER = 30
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit  # 0: no limit
+        self._open: Counter[str] = Counter()
+
+    def take(self, account_id: str) -> Callable[[], None]:
+        """Hold a slot for the account, or raise RateLimitedError; returns the release."""
+        if self.limit and self._open[account_id] >= self.limit:
+            raise RateLimitedError(
+                f"at most {self.limit} event streams may be open at once: close one",
+                retry_after=self.RETRY_AFTER,
+            )
+        self._open[account_id] += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._open[account_id] -= 1
+                if self._open[account_id] <= 0:
+                    del self._open[account_id]
+
+        return release
+
+    def open_for(self, account_id: str) -> int:
+        return self._open[account_id]

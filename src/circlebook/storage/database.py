@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -30,7 +32,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for an in-memory database (or a URI filename)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or parsed.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def create_private_sqlite_file(path: Path) -> None:
+    """Make the database file, and its folder, readable by this user only, if they are new.
+
+    The book holds everyone's phone numbers and the session and code hashes, so
+    no other local user may read it. The file is created 0600 here, before SQLite
+    opens it, because SQLite creates the -wal, -shm and -journal files with the
+    mode of the database file itself (os_unix.c, findCreateFileMode): they
+    follow it whatever the process umask. That is sturdier than changing the
+    umask, which is process-wide and would race with other threads, or than a
+    chmod of each file after the fact, which leaves a window. An existing file
+    or folder keeps the mode its operator gave it.
+    """
+    # Only the last folder is ours to restrict: parents such as ~/.local/share are
+    # made with the usual mode, and a folder that exists is left as it is.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    path = sqlite_file(url)
+    if path is not None:
+        create_private_sqlite_file(path)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")

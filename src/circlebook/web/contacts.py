@@ -32,14 +32,30 @@ class Candidate:
     picked: bool
 
 
-def read_upload(filename: str, data: bytes, region: str) -> tuple[list[Candidate], list[Problem]]:
-    """Contacts in an uploaded file, none picked yet; ContactsError when it is no such file."""
+class TooManyContacts(Exception):
+    """An upload holding more people than one request may invite."""
+
+
+def read_upload(
+    filename: str, data: bytes, region: str, limit: int
+) -> tuple[list[Candidate], list[Problem]]:
+    """Contacts in an uploaded file, none picked yet.
+
+    ContactsError when it is no such file; TooManyContacts when it holds more
+    than `limit` people, so that no page lists thousands to pick from.
+    """
+    # Counting cards is cheap, parsing them is not: an obviously oversized vCard
+    # file stops here. A CSV file (or an unusual encoding) is counted once read.
+    if data.upper().count(b"BEGIN:VCARD") > limit:
+        raise TooManyContacts
     suffix = Path(filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="circlebook-upload-") as folder:
         # The reader tells vCard from CSV by the suffix, else by the content.
         path = Path(folder) / ("contacts" + (suffix if suffix in _SUFFIXES else ""))
         path.write_bytes(data)
         result = read_file(path, region)
+    if len(result.contacts) > limit:
+        raise TooManyContacts
     people = [Candidate(c.phones[0], c.name, picked=False) for c in result.contacts]
     return people, result.problems
 
@@ -63,4 +79,12 @@ def typed_tags(text: str) -> list[str]:
     return [tag for tag in _TAG_SEPARATORS.split(text) if tag]
 
 
-__all__ = ["Candidate", "ContactsError", "Problem", "read_typed", "read_upload", "typed_tags"]
+__all__ = [
+    "Candidate",
+    "ContactsError",
+    "Problem",
+    "TooManyContacts",
+    "read_typed",
+    "read_upload",
+    "typed_tags",
+]

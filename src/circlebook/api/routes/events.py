@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from circlebook.api.deps import RuntimeDep, StreamTokenDep
+from circlebook.api.limits import StreamSlots
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
 from circlebook.notify import Hub, Subscriber
@@ -95,6 +97,24 @@ async def _stream(
         hub.detach(subscriber)
 
 
+class _SlotStream(StreamingResponse):
+    """A stream that gives its account's slot back however it ends.
+
+    Released here rather than in the generator's `finally`: a generator that
+    never started (the client left before the first byte) never runs it.
+    """
+
+    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], **kw: Any):
+        super().__init__(content, **kw)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 @router.get(
     "/events",
     response_class=StreamingResponse,
@@ -111,11 +131,16 @@ async def stream_events(
     Each carries ids and a sync token, never entries. Reconnect with
     Last-Event-ID to get what was missed, or a `resync` event when it is gone.
     A `ready` event follows the replay: from then on nothing is missed.
+    An account may hold CIRCLEBOOK_STREAMS_PER_ACCOUNT streams open at once
+    (per server process); one more answers 429 with Retry-After.
     """
     account = await run_in_threadpool(auth.authenticate, rt, token)
     heartbeat: float = request.app.state.settings.events_heartbeat_seconds
-    return StreamingResponse(
+    slots: StreamSlots = request.app.state.stream_slots
+    release = slots.take(account.id)
+    return _SlotStream(
         _stream(rt, request.app.state.hub, account, last_event_id, heartbeat),
+        release,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

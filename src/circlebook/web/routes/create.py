@@ -14,6 +14,7 @@ from circlebook.web.contacts import (
     Candidate,
     ContactsError,
     Problem,
+    TooManyContacts,
     read_typed,
     read_upload,
     typed_tags,
@@ -39,11 +40,11 @@ def new_book(visit: MemberVisit) -> Response:
     return render(visit, "create.html", title="", name=visit.me.name, numbers="", errors={})
 
 
-class NobodyFound(Exception):
-    """The form named nobody to invite; `errors` says where, by field."""
+class PeopleRefused(Exception):
+    """The form named nobody to invite, or too many; `errors` says where, by field."""
 
     def __init__(self, errors: dict[str, Message]) -> None:
-        super().__init__("nobody to invite")
+        super().__init__("no people to offer")
         self.errors = errors
 
 
@@ -56,14 +57,22 @@ def gather_people(
     if file is not None and file.filename:
         region = reading_region(visit.rt, visit.me, None)
         try:
-            people, problems = read_upload(file.filename, file.file.read(), region)
+            people, problems = read_upload(
+                file.filename, file.file.read(), region, max_people(visit)
+            )
         except ContactsError:
             message = Message(N_("This file could not be read: upload a vCard (.vcf) or CSV file."))
-            raise NobodyFound({"file": message}) from None
+            raise PeopleRefused({"file": message}) from None
+        except TooManyContacts:
+            message = Message(
+                N_("This file holds more than %(limit)s people: upload at most that many at once."),
+                {"limit": max_people(visit)},
+            )
+            raise PeopleRefused({"file": message}) from None
     people += read_typed(numbers)
     if not people:
         message = Message(N_("Add someone: upload a contacts file, or type a number."))
-        raise NobodyFound({"numbers": message})
+        raise PeopleRefused({"numbers": message})
     return people, problems
 
 
@@ -92,7 +101,7 @@ def pick_people(
     form: dict[str, Any] = {"title": title, "name": name, "numbers": numbers}
     try:
         people, problems = gather_people(visit, numbers, file)
-    except NobodyFound as exc:
+    except PeopleRefused as exc:
         return render(visit, "create.html", status=422, errors=exc.errors, **form)
     return render(
         visit,

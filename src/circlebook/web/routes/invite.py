@@ -15,7 +15,7 @@ from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
 from circlebook.web.routes.create import (
     ListField,
-    NobodyFound,
+    PeopleRefused,
     TextField,
     gather_people,
     max_people,
@@ -52,7 +52,7 @@ def pick_people(
     book = _owned(visit, book_id).book
     try:
         people, problems = gather_people(visit, numbers, file)
-    except NobodyFound as exc:
+    except PeopleRefused as exc:
         return render(
             visit, "invite.html", status=422, book=book, numbers=numbers, errors=exc.errors
         )
