@@ -222,6 +222,18 @@ def test_query_with_a_limit_says_it_was_cut_short(world: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize(
+    "nresults", ["²", "٣", "\N{FULLWIDTH DIGIT ONE}", "-1", "+1", "two", "", "9" * 19]
+)
+def test_query_with_a_limit_not_in_ascii_digits_is_a_400(
+    world: dict[str, Any], nresults: str
+) -> None:
+    ann: DavUser = world["ann"]
+    limit = f"<c:limit><c:nresults>{nresults}</c:nresults></c:limit>"
+    response = ann.request("REPORT", ann.book(world["class"]), _query("", limit))
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
     ("filter_xml", "condition"),
     [
         (

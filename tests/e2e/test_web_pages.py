@@ -286,6 +286,23 @@ def test_a_whole_address_book_can_be_picked_from(visitor: Callable[[], Visitor])
     assert '<span class="name">Person 3</span>' in created.text
 
 
+def test_picks_that_are_not_ascii_numbers_are_ignored(visitor: Callable[[], Visitor]) -> None:
+    owner = visitor()
+    owner.sign_in(OWNER)
+    fields = {
+        "title": "Picky",
+        "phone": [RED, BLUE, PLAIN],
+        "person": ["Red Qian", "Blue Sun", "Plain Li"],
+        "tags": ["", "", ""],
+        # "²" passes str.isdigit() and fails int(); "٢" and a fullwidth 2 are read by int() as 2.
+        "pick": ["²", "٢", "\N{FULLWIDTH DIGIT TWO}", "-0", " 2", "9" * 40, "1"],
+    }
+    created = owner.post("/books/new/create", fields)
+    assert created.status_code == 200, created.text
+    assert re.findall(r'data-status="(\w+)"', created.text) == ["invited"]
+    assert '<span class="name">Blue Sun</span>' in created.text
+
+
 def test_an_app_password_made_on_the_page_is_shown_once_and_can_be_revoked(
     visitor: Callable[[], Visitor],
 ) -> None:
