@@ -117,6 +117,7 @@ def test_every_form_post_without_this_browsers_token_is_refused(
         assert owner.client.post(path, data=data).status_code == 403, path
         # Another browser's token is no better than none.
         assert owner.client.post(path, data={**data, "csrf": red.token}).status_code == 403, path
+        assert owner.client.post(path, data={**data, "csrf": "²é"}).status_code == 403, path
     page = owner.get(f"/books/{book_id}")
     assert page.status_code == 200 and "Hijacked" not in page.text
 
