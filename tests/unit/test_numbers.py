@@ -84,7 +84,18 @@ def test_picked_numbers_are_parsed_or_refused_with_a_pick_error(text: str) -> No
 def test_a_retry_after_that_is_not_ascii_seconds_is_no_number(retry_after: str) -> None:
     error = error_for(429, {"type": "urn:circlebook:problem:rate-limited"}, retry_after)
     assert isinstance(error, RateLimitedError)
-    if retry_after.isascii() and retry_after.isdigit():
+    if len(retry_after) <= 18 and retry_after.isascii() and retry_after.isdigit():
         assert error.retry_after == int(retry_after)
     else:
         assert error.retry_after is None
+
+
+def test_thousands_of_digits_are_refused_before_int_sees_them() -> None:
+    digits = "9" * 5000  # int() raises ValueError beyond 4,300 digits
+    assert whole_number(digits) is None
+    with pytest.raises(BadSyncTokenError):
+        sync_tokens.read(SECRET, BOOK, f"{digits}.abc", current=10**18)
+    with pytest.raises(PickError):
+        parse_numbers(digits, 20)
+    error = error_for(429, {"type": "urn:circlebook:problem:rate-limited"}, digits)
+    assert isinstance(error, RateLimitedError) and error.retry_after is None

@@ -89,8 +89,9 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 
 
 def _seconds(retry_after: str | None) -> int | None:
-    # Retry-After may also be an HTTP date; and "²".isdigit() is true but int("²") fails.
-    if retry_after and retry_after.isascii() and retry_after.isdigit():
+    # Retry-After may also be an HTTP date; "²".isdigit() is true but int("²") fails,
+    # and so does int() of over 4,300 digits.
+    if retry_after and len(retry_after) <= 18 and retry_after.isascii() and retry_after.isdigit():
         return int(retry_after)
     return None
 

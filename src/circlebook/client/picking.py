@@ -62,9 +62,13 @@ def pick(
     return list(chosen.values())
 
 
+_MAX_DIGITS = 18
+
+
 def _digits(text: str) -> bool:
-    # "²".isdigit() is true and int("²") fails: only ASCII digits are a number here.
-    return text.isascii() and text.isdigit()
+    # "²".isdigit() is true and int("²") fails: only ASCII digits are a number here,
+    # and not thousands of them (int() refuses over 4,300 digits).
+    return len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def parse_numbers(text: str, count: int) -> list[int]:
