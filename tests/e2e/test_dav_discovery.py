@@ -9,6 +9,7 @@ import pytest
 import vobject
 from fastapi.testclient import TestClient
 
+from circlebook.dav import reports
 from tests.e2e.dav import C, D, DavUser, book_with, dav_user, fn_of, parse_multistatus
 
 OWNER, ANN, BO, CY = (f"+861380013800{n}" for n in range(1, 5))
@@ -222,6 +223,18 @@ def test_query_with_a_limit_says_it_was_cut_short(world: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize(
+    "nresults", ["²", "٣", "\N{FULLWIDTH DIGIT ONE}", "-1", "+1", "two", "", "9" * 19]
+)
+def test_query_with_a_limit_not_in_ascii_digits_is_a_400(
+    world: dict[str, Any], nresults: str
+) -> None:
+    ann: DavUser = world["ann"]
+    limit = f"<c:limit><c:nresults>{nresults}</c:nresults></c:limit>"
+    response = ann.request("REPORT", ann.book(world["class"]), _query("", limit))
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
     ("filter_xml", "condition"),
     [
         (
@@ -322,3 +335,16 @@ def _query(filter_xml: str, extra: str = "") -> str:
 
 def _multistatus(user: DavUser, path: str, body: str, depth: str | None = None) -> dict[str, Any]:
     return parse_multistatus(user.request("REPORT", path, body, depth)).answers
+
+
+def test_a_value_error_left_in_the_dav_layer_is_a_400(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(body: object) -> int:
+        raise ValueError("a value no check caught")
+
+    monkeypatch.setattr(reports, "_limit", unreadable)
+    ann: DavUser = world["ann"]
+    response = ann.request("REPORT", ann.book(world["class"]), _query(""))
+    assert response.status_code == 400, response.text
+    assert "no check caught" not in response.text

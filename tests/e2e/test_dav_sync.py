@@ -99,6 +99,12 @@ def test_a_member_retagged_out_of_view_syncs_as_removed(club: dict[str, Any]) ->
         "urn:circlebook:sync:not-a-token",
         "http://example.com/ns/sync/1",
         "1.AAAAAAAAAAAAAAAA",
+        "urn:circlebook:sync:².x",  # str.isdigit() says yes, int() says no
+        "urn:circlebook:sync:٣.x",
+        "urn:circlebook:sync:\N{FULLWIDTH DIGIT ONE}.x",
+        "urn:circlebook:sync:+1.x",
+        f"urn:circlebook:sync:{'9' * 19}.x",
+        "urn:circlebook:sync:1.\N{LATIN SMALL LETTER E WITH ACUTE}",
     ],
 )
 def test_a_token_not_issued_here_fails_the_valid_sync_token_precondition(

@@ -348,3 +348,19 @@ def test_a_garbage_or_forged_token_is_refused(people: Any) -> None:
     forged = [f"{int(version) + 5}.{signature}", f"{version}.{signature[::-1]}x"]
     for token in ["garbage", ".", "1.", "-1.abc", "1.AAAAAAAAAAAAAAAA", *forged]:
         assert_problem(delta(owner, book_id, token), 400, BAD)
+
+
+def test_a_token_whose_version_is_not_in_ascii_digits_is_refused(people: Any) -> None:
+    owner = people(OWNER, "Owner")
+    book_id, _ = start_book(owner, [])
+    signature = owner.entries(book_id)["sync_token"].partition(".")[2]
+    # "²", "٣" and a fullwidth 1 all pass str.isdigit(); int() refuses only the first.
+    for version in ["²", "٣", "\N{FULLWIDTH DIGIT ONE}", "+1", " 1", "1_0", "9" * 19]:
+        for token in [f"{version}.abc", f"{version}.{signature}"]:
+            response = delta(owner, book_id, token)
+            assert_problem(response, 400, BAD)
+            assert response.json()["field"] == "since"
+    # A signature outside ASCII is as wrong as any other forged one.
+    assert_problem(delta(owner, book_id, "1.\N{LATIN SMALL LETTER E WITH ACUTE}"), 400, BAD)
+    raw = owner.get(f"{entries_url(book_id)}?since=%C2%B2.abc")  # as the finding sent it
+    assert_problem(raw, 400, BAD)

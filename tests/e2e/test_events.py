@@ -274,3 +274,26 @@ def test_an_account_may_hold_only_so_many_streams_open_at_once(
                 assert time.monotonic() < deadline, "the closed stream kept its slot"
                 time.sleep(0.1)
             assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_last_event_id_that_is_not_an_ascii_number_gets_a_resync(
+    tmp_path: Path, clients: ExitStack, request: pytest.FixtureRequest, backend: str
+) -> None:
+    settings = dict(QUICK)
+    if backend == "postgres":
+        settings.update(database_url=request.getfixturevalue("empty_postgres"), secret_key=SECRET)
+    # Headers arrive as Latin-1: b"\xb2" is "²", which str.isdigit() calls a digit.
+    odd_ids = ["²".encode("latin-1"), "³".encode("latin-1"), "٣".encode(), b"-1", b"+1", b"9" * 19]
+    with live_server(tmp_path, **settings) as server:
+        owner = person(clients, server, OWNER, "Owner")
+        for odd in odd_ids:
+            headers = {"Authorization": f"Bearer {owner.token}".encode(), "Last-Event-ID": odd}
+            with server.http.stream("GET", "/v1/events", headers=headers) as response:
+                assert response.status_code == 200
+                lines = response.iter_lines()
+                seen = [next(lines) for _ in range(9)]  # retry, resync, ready
+            assert "event: resync" in seen, (odd, seen)
+            assert "event: ready" in seen, (odd, seen)

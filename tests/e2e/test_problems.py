@@ -29,6 +29,15 @@ def test_body_over_one_mebibyte_is_refused_with_413(client: TestClient) -> None:
     assert_problem(response, 413)
 
 
+@pytest.mark.parametrize("declared", ["9" * 5000, "²", "+1", " 12"])
+def test_a_content_length_that_is_not_a_plain_number_is_refused_with_413(
+    client: TestClient, declared: str
+) -> None:
+    headers = {"content-type": "application/json", "content-length": declared.encode("latin-1")}
+    response = client.post("/v1/auth/codes", content=b"{}", headers=headers)
+    assert_problem(response, 413)
+
+
 def test_streamed_body_over_the_limit_is_refused_with_413(
     make_client: Callable[..., TestClient],
 ) -> None:

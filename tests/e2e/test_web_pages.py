@@ -117,6 +117,7 @@ def test_every_form_post_without_this_browsers_token_is_refused(
         assert owner.client.post(path, data=data).status_code == 403, path
         # Another browser's token is no better than none.
         assert owner.client.post(path, data={**data, "csrf": red.token}).status_code == 403, path
+        assert owner.client.post(path, data={**data, "csrf": "²é"}).status_code == 403, path
     page = owner.get(f"/books/{book_id}")
     assert page.status_code == 200 and "Hijacked" not in page.text
 
@@ -284,6 +285,23 @@ def test_a_whole_address_book_can_be_picked_from(visitor: Callable[[], Visitor])
     assert created.status_code == 200
     assert re.findall(r'data-status="(\w+)"', created.text) == ["invited"]
     assert '<span class="name">Person 3</span>' in created.text
+
+
+def test_picks_that_are_not_ascii_numbers_are_ignored(visitor: Callable[[], Visitor]) -> None:
+    owner = visitor()
+    owner.sign_in(OWNER)
+    fields = {
+        "title": "Picky",
+        "phone": [RED, BLUE, PLAIN],
+        "person": ["Red Qian", "Blue Sun", "Plain Li"],
+        "tags": ["", "", ""],
+        # "²" passes str.isdigit() and fails int(); "٢" and a fullwidth 2 are read by int() as 2.
+        "pick": ["²", "٢", "\N{FULLWIDTH DIGIT TWO}", "-0", " 2", "9" * 40, "1"],
+    }
+    created = owner.post("/books/new/create", fields)
+    assert created.status_code == 200, created.text
+    assert re.findall(r'data-status="(\w+)"', created.text) == ["invited"]
+    assert '<span class="name">Blue Sun</span>' in created.text
 
 
 def test_an_app_password_made_on_the_page_is_shown_once_and_can_be_revoked(

@@ -88,11 +88,18 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
+def _seconds(retry_after: str | None) -> int | None:
+    # Retry-After may also be an HTTP date; "²".isdigit() is true but int("²") fails,
+    # and so does int() of over 4,300 digits.
+    if retry_after and len(retry_after) <= 18 and retry_after.isascii() and retry_after.isdigit():
+        return int(retry_after)
+    return None
+
+
 def error_for(status: int, problem: dict[str, Any], retry_after: str | None) -> ApiError:
     """The exception for a problem answer: by its type, else by its status."""
     slug = str(problem.get("type", "")).rsplit(":", 1)[-1]
     if status == 429 or slug == "rate-limited":
-        seconds = int(retry_after) if retry_after and retry_after.isdigit() else None
-        return RateLimitedError(status, problem, seconds)
+        return RateLimitedError(status, problem, _seconds(retry_after))
     cls = _BY_SLUG.get(slug) or _BY_STATUS.get(status, ApiError)
     return cls(status, problem)

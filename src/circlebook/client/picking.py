@@ -62,6 +62,15 @@ def pick(
     return list(chosen.values())
 
 
+_MAX_DIGITS = 18
+
+
+def _digits(text: str) -> bool:
+    # "²".isdigit() is true and int("²") fails: only ASCII digits are a number here,
+    # and not thousands of them (int() refuses over 4,300 digits).
+    return len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit()
+
+
 def parse_numbers(text: str, count: int) -> list[int]:
     """'1,3,5-7' -> [0, 2, 4, 5, 6] (zero-based), each within 1..count."""
     picked: list[int] = []
@@ -69,7 +78,7 @@ def parse_numbers(text: str, count: int) -> list[int]:
         if not part:
             continue
         low, _, high = part.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
+        if not _digits(low) or (high and not _digits(high)):
             raise PickError(f"{part!r} is not a number or a range like 3-5")
         first, last = int(low), int(high or low)
         if not 1 <= first <= last <= count:

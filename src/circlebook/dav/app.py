@@ -108,6 +108,10 @@ class DavApp:
             return DavError(400, str(exc)).response()
         except CirclebookError as exc:
             return from_error(exc, call.base + call.relative).response()
+        except ValueError:
+            # Every value a client sends is checked where it is read, and a 400 named
+            # there; one that slips through is still the client's input, never a 500.
+            return DavError(400, "this request has a value that could not be read").response()
 
     def sign_in(self, call: Call) -> Account:
         """The account of the Basic credentials, unless its user name or address must wait."""

@@ -15,6 +15,7 @@ from circlebook.dav.methods import multistatus_response, render, requested
 from circlebook.dav.multistatus import Multistatus
 from circlebook.dav.properties import SYNC_COLLECTION, Resource
 from circlebook.dav.xml import carddav, dav, element
+from circlebook.domain.numbers import whole_number
 
 
 def report(resource: Resource, body: Element | None) -> Response:
@@ -71,9 +72,10 @@ def _limit(body: Element) -> int | None:
     text = body.findtext(f"{carddav('limit')}/{carddav('nresults')}")
     if text is None:
         return None
-    if not text.strip().isdigit():
+    limit = whole_number(text.strip())
+    if limit is None:
         raise DavError(400, "CARDDAV:nresults is a number")
-    return int(text)
+    return limit
 
 
 def query(resource: Resource, body: Element) -> Response:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from circlebook.domain.errors import BadSyncTokenError
+from circlebook.domain.numbers import whole_number
 
 _MAX_TOKEN = 64
 
@@ -23,11 +24,12 @@ def issue(secret: bytes, book_id: str, version: int) -> str:
 def read(secret: bytes, book_id: str, token: str, current: int) -> int:
     """The version a token stands for, if this server issued it for this book."""
     version_text, _, signature = token.partition(".")
-    if len(token) > _MAX_TOKEN or not version_text.isdigit() or not signature:
+    version = whole_number(version_text)
+    if len(token) > _MAX_TOKEN or version is None or not signature:
         raise BadSyncTokenError("this is not a sync token: fetch the book in full", field="since")
-    version = int(version_text)
     expected = _signature(secret, book_id, version)
-    if not hmac.compare_digest(expected, signature) or version > current:
+    # As bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
+    if not hmac.compare_digest(expected.encode(), signature.encode()) or version > current:
         raise BadSyncTokenError(
             "this sync token was not issued for this book: fetch the book in full", field="since"
         )

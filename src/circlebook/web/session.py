@@ -163,6 +163,7 @@ def check_csrf(request: Request, secret: bytes, sent: object) -> None:
     seed = _seed(request)
     if seed is None or not isinstance(sent, str) or not sent:
         raise CsrfError("this form has no CSRF token, or the browser has no cookies")
-    # Constant time, so the right token cannot be found a character at a time.
-    if not hmac.compare_digest(csrf_token(secret, seed), sent):
+    # Constant time, so the right token cannot be found a character at a time; as
+    # bytes, since compare_digest raises on a str with non-ASCII characters.
+    if not hmac.compare_digest(csrf_token(secret, seed).encode(), sent.encode()):
         raise CsrfError("this form's CSRF token does not belong to this browser")

@@ -16,6 +16,7 @@ from circlebook.api.deps import RuntimeDep, StreamTokenDep
 from circlebook.api.limits import StreamSlots
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
+from circlebook.domain.numbers import whole_number
 from circlebook.notify import Hub, Subscriber
 from circlebook.services import auth, events
 from circlebook.services.ports import Runtime
@@ -63,7 +64,9 @@ async def _stream(
         yield b"retry: 2000\n\n"
         after = subscription.last_id
         if last_event_id is not None:
-            after = int(last_event_id) if last_event_id.isdigit() else -1
+            # An id this server could not have sent is unknown: the client resyncs.
+            known = whole_number(last_event_id)
+            after = -1 if known is None else known
         replay = await run_in_threadpool(
             events.missed, rt, account, max(after, 0), list(subscriber.viewers)
         )

@@ -19,7 +19,7 @@ from circlebook.client.sdk import Client
 
 def _entry(client: Client, book_id: str, query: str) -> Entry:
     entries = client.entries(book_id).entries
-    digits = "".join(ch for ch in query if ch.isdigit())
+    digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())  # phones are ASCII
     by_phone = [e for e in entries if digits and e.phone.lstrip("+").endswith(digits)]
     if len(by_phone) == 1 and len(digits) >= 5:
         return by_phone[0]

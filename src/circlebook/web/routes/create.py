@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError, RateLimitedError
+from circlebook.domain.numbers import whole_number
 from circlebook.services import books
 from circlebook.services.invitations import Invitee, reading_region
 from circlebook.web.contacts import (
@@ -81,7 +82,7 @@ def picked_invitees(
 ) -> tuple[list[Candidate], list[Invitee]]:
     """The checklist as sent back: every person offered, and the ticked ones to invite."""
     count = min(len(phone), len(person), len(tags))
-    picked = {int(i) for i in pick if i.isascii() and i.isdigit() and int(i) < count}
+    picked = {n for n in map(whole_number, pick) if n is not None and n < count}
     people = [Candidate(phone[i], person[i], i in picked) for i in range(count)]
     invitees = [
         Invitee(phone[i], _name(person[i], phone[i]), typed_tags(tags[i])) for i in sorted(picked)
