@@ -233,7 +233,11 @@ class SqlBooks:
     def remove(self, book_id: str) -> None:
         # Children first: SQLite enforces ON DELETE CASCADE only with foreign keys
         # on, and being explicit keeps "all its data goes" true on any connection.
-        for table in (entries, departures, invitations):
+        # The events addressed to the book (its `book.changed` history) go too: the
+        # log replays them only to the book's members, and it will have none. Events
+        # addressed to accounts carry the book's id in their data, not in this
+        # column, so the `book.left` that tells each member the book is gone stays.
+        for table in (entries, departures, invitations, events):
             self.conn.execute(delete(table).where(table.c.book_id == book_id))
         self.conn.execute(delete(books).where(books.c.id == book_id))
 
