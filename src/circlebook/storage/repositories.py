@@ -485,11 +485,14 @@ class SqlInvitations:
         )
         return result.rowcount == 1
 
-    def purge_expired(self, now: str) -> int:
-        """Delete expired invitations: they hold phones and names nobody agreed to share."""
-        return self.conn.execute(
-            delete(invitations).where(invitations.c.expires_at <= now)
-        ).rowcount
+    def purge_expired(self, now: str) -> list[str]:
+        """Delete expired invitations, returning their ids.
+
+        They hold phones and names nobody agreed to share.
+        """
+        expired = delete(invitations).where(invitations.c.expires_at <= now)
+        rows = self.conn.execute(expired.returning(invitations.c.id))
+        return list(rows.scalars())
 
 
 class SqlInviteQuota:
@@ -595,3 +598,19 @@ class SqlEvents:
 
     def prune_before(self, cutoff: str) -> None:
         self.conn.execute(delete(events).where(events.c.created_at < cutoff))
+
+    def forget_invitations(self, invitation_ids: Sequence[str]) -> None:
+        """Delete the `invitation.received` notices of these (deleted) invitations.
+
+        The invitation's id is only in the notice's data, so the notices are read
+        and matched here; the log keeps a week of them, which keeps this small.
+        """
+        wanted = set(invitation_ids)
+        rows = self.conn.execute(
+            select(events.c.id, events.c.data).where(
+                events.c.type == EventType.INVITATION_RECEIVED.value
+            )
+        )
+        doomed = [r.id for r in rows if orjson.loads(r.data).get("invitation_id") in wanted]
+        for start in range(0, len(doomed), 500):
+            self.conn.execute(delete(events).where(events.c.id.in_(doomed[start : start + 500])))
