@@ -63,6 +63,7 @@ def policy_of(settings: Settings) -> Policy:
         sms_per_hour=settings.sms_per_hour,
         invites_per_day=settings.invites_per_day,
         invitation_ttl_days=settings.invitation_ttl_days,
+        sync_token_days=settings.sync_token_days,
         max_invitees_per_request=settings.max_invitees_per_request,
         public_url=settings.public_url or None,
         invite_sms=settings.invite_sms == "on",

@@ -70,8 +70,10 @@ class AppPasswords(Protocol):
 
 
 class Departures(Protocol):
-    def add(self, book_id: str, departure: Departure) -> None: ...
+    def add(self, book_id: str, departure: Departure, at: str) -> None: ...
     def since(self, book_id: str, version: int) -> list[Departure]: ...
+    def floor(self, book_id: str) -> int: ...
+    def prune_before(self, cutoff: str) -> None: ...
 
 
 class Invitations(Protocol):
@@ -209,6 +211,8 @@ class Policy:
     sms_per_hour: int = 1000
     invites_per_day: int = 500
     invitation_ttl_days: int = 30
+    # How long a sync token stays answerable as a delta; 0: forever.
+    sync_token_days: int = 90
     max_invitees_per_request: int = 1000
     # The base of invitation links; None: the address the request came to.
     public_url: str | None = None

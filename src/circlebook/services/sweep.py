@@ -5,7 +5,7 @@ Each part runs in its own transaction, so one that fails leaves the others done.
 
 from __future__ import annotations
 
-from circlebook.services import events, invitations, limits, reach
+from circlebook.services import entries, events, invitations, limits, reach
 from circlebook.services.ports import Runtime
 
 
@@ -14,3 +14,4 @@ def sweep(rt: Runtime) -> None:
     reach.prune(rt)
     limits.prune(rt)
     invitations.prune(rt)
+    entries.prune_departures(rt)

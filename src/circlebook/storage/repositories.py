@@ -367,7 +367,7 @@ class SqlDepartures:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, book_id: str, departure: Departure) -> None:
+    def add(self, book_id: str, departure: Departure, at: str) -> None:
         self.conn.execute(
             insert(departures).values(
                 book_id=book_id,
@@ -375,8 +375,36 @@ class SqlDepartures:
                 account_id=departure.account_id,
                 old_tags=join_tags(departure.old_tags),
                 version=departure.version,
+                created_at=at,
             )
         )
+
+    def floor(self, book_id: str) -> int:
+        """The newest version whose departures are gone: tokens before it cannot be answered."""
+        value = self.conn.execute(
+            select(books.c.sync_floor).where(books.c.id == book_id)
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    def prune_before(self, cutoff: str) -> None:
+        """Delete departures older than `cutoff`, raising each book's floor past them first.
+
+        Versions grow with time within a book, so a token issued after `cutoff`
+        names a version at or above every departure deleted here.
+        """
+        old = departures.c.created_at < cutoff
+        reached = self.conn.execute(
+            select(departures.c.book_id, func.max(departures.c.version))
+            .where(old)
+            .group_by(departures.c.book_id)
+        ).all()
+        for book_id, version in reached:
+            self.conn.execute(
+                update(books)
+                .where(books.c.id == book_id, books.c.sync_floor < version)
+                .values(sync_floor=version)
+            )
+        self.conn.execute(delete(departures).where(old))
 
     def since(self, book_id: str, version: int) -> list[Departure]:
         rows = self.conn.execute(
