@@ -32,10 +32,8 @@ from circlebook.api.routes import (
 from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
-from circlebook.services import auth as auth_service
-from circlebook.services import events as events_service
-from circlebook.services import limits, reach
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
+from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
@@ -68,6 +66,7 @@ def policy_of(settings: Settings) -> Policy:
         session_max_days=settings.session_max_days,
         invites_per_day=settings.invites_per_day,
         invitation_ttl_days=settings.invitation_ttl_days,
+        sync_token_days=settings.sync_token_days,
         max_invitees_per_request=settings.max_invitees_per_request,
         public_url=settings.public_url or None,
         invite_sms=settings.invite_sms == "on",
@@ -86,16 +85,13 @@ def broker_for(settings: Settings) -> Broker:
 
 
 async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
-    """Drop what the server no longer needs to keep (old events), every hour."""
+    """Drop what the server no longer needs to keep (see `services.sweep`), every hour."""
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(events_service.prune, runtime)
-            await run_in_threadpool(reach.prune, runtime)
-            await run_in_threadpool(limits.prune, runtime)
-            await run_in_threadpool(auth_service.prune_sessions, runtime)
+            await run_in_threadpool(sweep, runtime)
         except SQLAlchemyError as exc:  # the next sweep tries again
-            log.warning("could not prune old events: %s", exc)
+            log.warning("could not sweep old data: %s", exc)
 
 
 def create_app(

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     region: str = "CN"
     invites_per_day: PositiveInt = 500
     invitation_ttl_days: PositiveInt = 30
+    # Days a sync token stays answerable as a delta (older: 410, fetch in full);
+    # 0 keeps the history of removals forever.
+    sync_token_days: NonNegativeInt = 90
     max_invitees_per_request: PositiveInt = 1000
     max_body_bytes: PositiveInt = 1024 * 1024
     code_ttl_seconds: PositiveInt = 600

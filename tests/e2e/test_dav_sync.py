@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from circlebook.services.sweep import sweep
+from tests.conftest import FakeClock
 from tests.e2e.dav import D, DavUser, book_with, dav_user, fn_of
 
 OWNER, ANN, BO, CY = "+8613700137001", "+8613700137002", "+8613700137003", "+8613700137004"
@@ -138,6 +140,22 @@ def test_a_token_from_before_the_members_own_tags_changed_is_refused(club: dict[
     fresh = ann.sync(book)  # Ann now sees Cy, not Bo
     cy_href = card_href(ann, book, club["ids"][CY])
     assert cy_href in fresh.answers
+    assert card_href(ann, book, club["ids"][BO]) not in fresh.answers
+
+
+def test_a_token_from_before_the_kept_history_is_refused(
+    club: dict[str, Any], clock: FakeClock
+) -> None:
+    ann, book = club["ann"], club["book"]
+    token = ann.sync(book).sync_token or ""
+    response = club["owner"].delete(f"/v1/books/{book}/entries/{club['ids'][BO]}")
+    assert response.status_code == 204
+    clock.advance(days=91)
+    sweep(club["bo"].client.app.state.runtime)
+    refused = ann.request("REPORT", ann.book(book), _sync_body(token))
+    assert refused.status_code == 403
+    assert VALID_SYNC_TOKEN in refused.text
+    fresh = ann.sync(book)
     assert card_href(ann, book, club["ids"][BO]) not in fresh.answers
 
 

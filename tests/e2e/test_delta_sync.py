@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -17,8 +20,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import Engine, select
 
-from tests.conftest import Person
+from circlebook.services.sweep import sweep
+from circlebook.storage.schema import departures
+from tests.conftest import FakeClock, Person, sign_in
 
 STALE = "urn:circlebook:problem:stale-sync-token"
 BAD = "urn:circlebook:problem:bad-sync-token"
@@ -327,6 +333,41 @@ def test_a_member_whose_own_tags_changed_must_fetch_in_full(people: Any) -> None
     fresh = ann.entries(book_id)
     assert by_id(fresh["entries"])[ann_entry]["tags"] == ["b"]
     assert ann.entries(book_id, since=fresh["sync_token"])["entries"] == []
+
+
+def test_removals_older_than_the_retention_are_forgotten_and_tokens_from_before_refused(
+    people: Any, clock: FakeClock, engine: Engine
+) -> None:
+    owner, ann, bo, cy = (people(n, "X") for n in (OWNER, ANN, BO, CY))
+    book_id, (_, bo_entry, cy_entry) = start_book(owner, [(ann, ["a"]), (bo, ["a"]), (cy, ["a"])])
+    old = ann.entries(book_id)["sync_token"]
+    assert owner.delete(f"{entries_url(book_id)}/{bo_entry}").status_code == 204
+    clock.advance(days=90, seconds=1)  # CIRCLEBOOK_SYNC_TOKEN_DAYS
+    recent = ann.entries(book_id)["sync_token"]
+    r = owner.patch(f"{entries_url(book_id)}/{cy_entry}", json={"tags": ["b"]})
+    assert r.status_code == 200, r.text
+    sweep(owner.client.app.state.runtime)  # type: ignore[attr-defined]
+
+    with engine.connect() as conn:
+        kept = conn.execute(select(departures.c.entry_id)).scalars().all()
+    assert kept == [cy_entry]  # Bo's departure, and its account id and tags, are gone
+    assert_problem(delta(ann, book_id, old), 410, STALE)
+    body = ann.entries(book_id, since=recent)
+    assert (body["entries"], body["removed"]) == ([], [cy_entry])
+    assert ann.entries(book_id, since=body["sync_token"])["removed"] == []
+
+
+def test_with_the_retention_off_an_old_token_still_gets_its_delta(
+    make_client: Callable[..., TestClient], outbox: Path, clock: FakeClock
+) -> None:
+    client = make_client(sync_token_days=0)
+    owner, ann, bo = (sign_in(client, outbox, n, "X") for n in (OWNER, ANN, BO))
+    book_id, (_, bo_entry) = start_book(owner, [(ann, []), (bo, [])])
+    old = ann.entries(book_id)["sync_token"]
+    assert owner.delete(f"{entries_url(book_id)}/{bo_entry}").status_code == 204
+    clock.advance(days=3650)
+    sweep(client.app.state.runtime)  # type: ignore[attr-defined]
+    assert ann.entries(book_id, since=old)["removed"] == [bo_entry]
 
 
 def test_a_token_from_another_book_is_refused(people: Any) -> None:

@@ -10,6 +10,7 @@ import vobject
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from circlebook.services.sweep import sweep
 from circlebook.storage.schema import metadata
 from tests.conftest import FakeClock, sign_in
 
@@ -127,6 +128,23 @@ def test_invitations_expire_after_thirty_days_and_are_purged(
     new_book(owner, title="Another")  # any invitation run sweeps expired ones
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM invitations")).scalar_one() == 0
+
+
+def test_the_sweep_deletes_expired_invitations_from_every_table(
+    make_client: Callable[..., TestClient], outbox: Path, clock: FakeClock, engine: Engine
+) -> None:
+    client = make_client(invitation_ttl_days=2)
+    owner, a = sign_in(client, outbox, OWNER, "Owner"), sign_in(client, outbox, A, "A")
+    book = new_book(owner, {"phone": A, "name": "Secret A"}, {"phone": B, "name": "Secret B"})
+    inv = a.invitation_to(book["id"])
+    clock.advance(days=2, seconds=1)  # expired, but the event log still keeps a week
+    sweep(client.app.state.runtime)  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                values = [str(v) for v in row]
+                assert not any(inv in v or "Secret" in v or B in v for v in values), table.name
+    assert a.post(f"/v1/invitations/{inv}/accept").status_code == 404
 
 
 def test_owner_lists_and_revokes_pending_invitations(people: Any) -> None:

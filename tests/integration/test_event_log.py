@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 
 from circlebook.services import auth, events
 from circlebook.services.ports import Runtime
+from circlebook.storage.schema import events as events_table
 from tests.conftest import FakeClock
 
 OWNER, FRIEND = "+8613800138601", "+8613800138602"
@@ -66,3 +68,25 @@ def test_a_removed_member_is_told_it_left(client: TestClient, people: Any) -> No
     heard = events.missed(rt, auth.authenticate(rt, friend.token), before, [])
     assert heard is not None
     assert [e.type.value for e in heard] == ["book.left"]
+
+
+def test_a_dissolved_books_history_goes_with_it_but_its_members_are_told(
+    client: TestClient, people: Any, engine: Engine
+) -> None:
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    owner, friend = people(OWNER, "Owner"), people(FRIEND, "Friend")
+    book = owner.post("/v1/books", json={"title": "Gone", "invitees": [{"phone": FRIEND}]}).json()
+    friend.accept(book["id"])
+    owner.patch(f"/v1/books/{book['id']}", json={"title": "Gone soon"})
+    with rt.uow() as uow:
+        before = uow.events.last_id()
+    assert owner.delete(f"/v1/books/{book['id']}").status_code == 204
+    with engine.connect() as conn:
+        left = conn.execute(
+            select(func.count()).where(events_table.c.book_id == book["id"])
+        ).scalar_one()
+    assert left == 0
+    for person in (owner, friend):
+        heard = events.missed(rt, auth.authenticate(rt, person.token), before, [])
+        assert heard is not None
+        assert [(e.type.value, e.data["book_id"]) for e in heard] == [("book.left", book["id"])]

@@ -4,7 +4,8 @@ A delta follows the member's view, not the table. An entry that changed and is
 visible now is sent whole; an entry that departed (was removed, or retagged away)
 is reported removed when this member could have seen it before and cannot now.
 A member whose own tags changed since the token cannot be answered from the log
-and must fetch in full.
+and must fetch in full; so must a token older than the departures the server
+keeps (`CIRCLEBOOK_SYNC_TOKEN_DAYS`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from collections.abc import Iterable
 from circlebook.domain.errors import StaleSyncTokenError
 from circlebook.domain.model import Departure, Role
 from circlebook.domain.visibility import Viewer, can_see
+
+
+def check_kept(since: int, floor: int) -> None:
+    """Refuse a token older than the departures the server still keeps."""
+    if since < floor:
+        raise StaleSyncTokenError(
+            "this sync token is older than the history the server keeps; fetch the book in full"
+        )
 
 
 def check_answerable(viewer: Viewer, since: int) -> None:

@@ -164,7 +164,13 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
 
 
 def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
-    """The owner ends the book: its entries, invitations and history all go."""
+    """The owner ends the book: its entries, invitations and history all go.
+
+    Its history is the events addressed to the book, deleted with it. What tells
+    the members it is gone is a `book.left` to each member's account, recorded
+    after the removal in the same transaction: it survives, so a terminal that
+    was offline still hears of it on replay (and then stops following the book).
+    """
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)

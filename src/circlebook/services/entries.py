@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Departure, Entry, Role
 from circlebook.domain.names import clean_name
-from circlebook.domain.sync import check_answerable, removed_ids
+from circlebook.domain.sync import check_answerable, check_kept, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
 from circlebook.domain.visibility import Viewer, can_see, shown_tags
 from circlebook.services import events, sync_tokens
@@ -100,6 +101,10 @@ def fetch_entries(
             rows = uow.entries.rows(book_id, since=base)
             seen = visible_entries(viewer, rows, exclude_self=exclude_self)
             departures = uow.departures.since(book_id, base)
+            # The floor is read after the departures: should the sweep commit in
+            # between (PostgreSQL reads committed data per statement), the token
+            # is refused rather than answered without the departures it took.
+            check_kept(base, uow.departures.floor(book_id))
             if departures:
                 removed = removed_ids(viewer, departures, {e.id for e in seen})
     return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
@@ -153,7 +158,7 @@ def update_entry(
             values["tags"] = new_tags
             values["tags_version"] = version
             uow.departures.add(
-                book_id, Departure(target.id, target.account_id, target.tags, version)
+                book_id, Departure(target.id, target.account_id, target.tags, version), now
             )
         uow.entries.update(target.id, values)
         new_tags_now: frozenset[str] = values.get("tags", target.tags)
@@ -188,7 +193,18 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
             raise ForbiddenError("only the owner removes another member")
         version = uow.books.bump(book_id, now)
         uow.entries.remove(target.id)
-        uow.departures.add(book_id, Departure(target.id, target.account_id, target.tags, version))
+        departure = Departure(target.id, target.account_id, target.tags, version)
+        uow.departures.add(book_id, departure, now)
         events.book_changed(rt, uow, book_id, version, now, target, old_tags=target.tags)
         events.to_account(uow, EventType.BOOK_LEFT, target.account_id, now, book_id=book_id)
+        uow.commit()
+
+
+def prune_departures(rt: Runtime) -> None:
+    """The sweep's share: forget who left, and with which tags, once no kept token needs it."""
+    if not rt.policy.sync_token_days:
+        return
+    cutoff = rt.clock.now() - timedelta(days=rt.policy.sync_token_days)
+    with rt.uow(write=True) as uow:
+        uow.departures.prune_before(stamp(cutoff))
         uow.commit()

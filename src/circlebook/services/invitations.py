@@ -92,7 +92,7 @@ def invite_into(
 ) -> Invited:
     """Create invitations for a book inside the caller's unit of work; one outcome each."""
     now = rt.clock.now()
-    uow.invitations.purge_expired(stamp(now))
+    purge_expired(uow, now)
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
     outcomes: list[Outcome | Invitation] = []
@@ -370,3 +370,17 @@ def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> No
             invitation_id=invitation.id,
             book_id=book.id,
         )
+
+
+def purge_expired(uow: UnitOfWork, now: datetime) -> None:
+    """Delete expired invitations, and the notices that told their invitees of them."""
+    gone = uow.invitations.purge_expired(stamp(now))
+    if gone:
+        uow.events.forget_invitations(gone)
+
+
+def prune(rt: Runtime) -> None:
+    """The sweep's share: expired invitations go even if their owners never invite again."""
+    with rt.uow(write=True) as uow:
+        purge_expired(uow, rt.clock.now())
+        uow.commit()

@@ -299,7 +299,11 @@ class SqlBooks:
     def remove(self, book_id: str) -> None:
         # Children first: SQLite enforces ON DELETE CASCADE only with foreign keys
         # on, and being explicit keeps "all its data goes" true on any connection.
-        for table in (entries, departures, invitations):
+        # The events addressed to the book (its `book.changed` history) go too: the
+        # log replays them only to the book's members, and it will have none. Events
+        # addressed to accounts carry the book's id in their data, not in this
+        # column, so the `book.left` that tells each member the book is gone stays.
+        for table in (entries, departures, invitations, events):
             self.conn.execute(delete(table).where(table.c.book_id == book_id))
         self.conn.execute(delete(books).where(books.c.id == book_id))
 
@@ -435,7 +439,7 @@ class SqlDepartures:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, book_id: str, departure: Departure) -> None:
+    def add(self, book_id: str, departure: Departure, at: str) -> None:
         self.conn.execute(
             insert(departures).values(
                 book_id=book_id,
@@ -443,8 +447,36 @@ class SqlDepartures:
                 account_id=departure.account_id,
                 old_tags=join_tags(departure.old_tags),
                 version=departure.version,
+                created_at=at,
             )
         )
+
+    def floor(self, book_id: str) -> int:
+        """The newest version whose departures are gone: tokens before it cannot be answered."""
+        value = self.conn.execute(
+            select(books.c.sync_floor).where(books.c.id == book_id)
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    def prune_before(self, cutoff: str) -> None:
+        """Delete departures older than `cutoff`, raising each book's floor past them first.
+
+        Versions grow with time within a book, so a token issued after `cutoff`
+        names a version at or above every departure deleted here.
+        """
+        old = departures.c.created_at < cutoff
+        reached = self.conn.execute(
+            select(departures.c.book_id, func.max(departures.c.version))
+            .where(old)
+            .group_by(departures.c.book_id)
+        ).all()
+        for book_id, version in reached:
+            self.conn.execute(
+                update(books)
+                .where(books.c.id == book_id, books.c.sync_floor < version)
+                .values(sync_floor=version)
+            )
+        self.conn.execute(delete(departures).where(old))
 
     def since(self, book_id: str, version: int) -> list[Departure]:
         rows = self.conn.execute(
@@ -553,11 +585,14 @@ class SqlInvitations:
         )
         return result.rowcount == 1
 
-    def purge_expired(self, now: str) -> int:
-        """Delete expired invitations: they hold phones and names nobody agreed to share."""
-        return self.conn.execute(
-            delete(invitations).where(invitations.c.expires_at <= now)
-        ).rowcount
+    def purge_expired(self, now: str) -> list[str]:
+        """Delete expired invitations, returning their ids.
+
+        They hold phones and names nobody agreed to share.
+        """
+        expired = delete(invitations).where(invitations.c.expires_at <= now)
+        rows = self.conn.execute(expired.returning(invitations.c.id))
+        return list(rows.scalars())
 
 
 class SqlInviteQuota:
@@ -663,3 +698,19 @@ class SqlEvents:
 
     def prune_before(self, cutoff: str) -> None:
         self.conn.execute(delete(events).where(events.c.created_at < cutoff))
+
+    def forget_invitations(self, invitation_ids: Sequence[str]) -> None:
+        """Delete the `invitation.received` notices of these (deleted) invitations.
+
+        The invitation's id is only in the notice's data, so the notices are read
+        and matched here; the log keeps a week of them, which keeps this small.
+        """
+        wanted = set(invitation_ids)
+        rows = self.conn.execute(
+            select(events.c.id, events.c.data).where(
+                events.c.type == EventType.INVITATION_RECEIVED.value
+            )
+        )
+        doomed = [r.id for r in rows if orjson.loads(r.data).get("invitation_id") in wanted]
+        for start in range(0, len(doomed), 500):
+            self.conn.execute(delete(events).where(events.c.id.in_(doomed[start : start + 500])))

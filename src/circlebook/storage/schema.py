@@ -98,6 +98,9 @@ books = Table(
     Column("version", BigInteger, nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),
+    # The newest version whose departures the sweep has deleted: a sync token for
+    # an older version could need them, and is answered "fetch in full" instead.
+    Column("sync_floor", BigInteger, nullable=False, server_default="0"),
 )
 
 entries = Table(
@@ -131,7 +134,10 @@ departures = Table(
     Column("account_id", ID, nullable=False),
     Column("old_tags", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
+    # When it left: past the sync-token retention the sweep deletes the row.
+    Column("created_at", TIME, nullable=False),
     Index("ix_departures_book_id_version", "book_id", "version"),
+    Index("ix_departures_created_at", "created_at"),
 )
 
 invitations = Table(

@@ -73,6 +73,9 @@ class _Recording:
     def prune_before(self, cutoff: str) -> None:
         self._log.prune_before(cutoff)
 
+    def forget_invitations(self, invitation_ids: Sequence[str]) -> None:
+        self._log.forget_invitations(invitation_ids)
+
 
 class SqlUnitOfWork:
     """Opens a transaction on enter; commits only when told, rolls back otherwise."""
