@@ -336,9 +336,11 @@ def test_a_member_whose_own_tags_changed_must_fetch_in_full(people: Any) -> None
 
 
 def test_removals_older_than_the_retention_are_forgotten_and_tokens_from_before_refused(
-    people: Any, clock: FakeClock, engine: Engine
+    make_client: Callable[..., TestClient], outbox: Path, clock: FakeClock, engine: Engine
 ) -> None:
-    owner, ann, bo, cy = (people(n, "X") for n in (OWNER, ANN, BO, CY))
+    # Sessions would end after 90 idle days; this test is about sync tokens only.
+    client = make_client(session_idle_days=0)
+    owner, ann, bo, cy = (sign_in(client, outbox, n, "X") for n in (OWNER, ANN, BO, CY))
     book_id, (_, bo_entry, cy_entry) = start_book(owner, [(ann, ["a"]), (bo, ["a"]), (cy, ["a"])])
     old = ann.entries(book_id)["sync_token"]
     assert owner.delete(f"{entries_url(book_id)}/{bo_entry}").status_code == 204
@@ -360,7 +362,7 @@ def test_removals_older_than_the_retention_are_forgotten_and_tokens_from_before_
 def test_with_the_retention_off_an_old_token_still_gets_its_delta(
     make_client: Callable[..., TestClient], outbox: Path, clock: FakeClock
 ) -> None:
-    client = make_client(sync_token_days=0)
+    client = make_client(sync_token_days=0, session_idle_days=0, session_max_days=0)
     owner, ann, bo = (sign_in(client, outbox, n, "X") for n in (OWNER, ANN, BO))
     book_id, (_, bo_entry) = start_book(owner, [(ann, []), (bo, [])])
     old = ann.entries(book_id)["sync_token"]
