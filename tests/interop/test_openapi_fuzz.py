@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,13 @@ from tests.e2e.live import live_server
 OWNER = "+8615800158001"
 
 
-def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("hooks", [None, "tests.interop.unicode_hooks"])
+def test_no_generated_request_makes_the_server_fail(tmp_path: Path, hooks: str | None) -> None:
+    """Once as the fuzzer generates, once with its strings swapped for Unicode digits and
+    huge numbers (see unicode_hooks.py): no 5xx either way."""
     runner = Path(sys.executable).parent / "schemathesis"
     if not runner.exists() and shutil.which("schemathesis") is None:
         pytest.fail("schemathesis is a dev dependency: run `make test` to install it")
@@ -45,5 +52,13 @@ def test_no_generated_request_makes_the_server_fail(tmp_path: Path) -> None:
             text=True,
             timeout=600,
             check=False,
+            env={**os.environ, **_hooks_env(hooks)},
         )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def _hooks_env(hooks: str | None) -> dict[str, str]:
+    if hooks is None:
+        return {}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    return {"SCHEMATHESIS_HOOKS": hooks, "PYTHONPATH": path}
