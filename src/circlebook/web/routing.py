@@ -52,6 +52,13 @@ def sign_in_first(request: Request) -> Response:
     return response
 
 
+def form_status(exc: errors.CirclebookError) -> int:
+    """The status of a form page shown again with an error: a limit's, else 422."""
+    if isinstance(exc, errors.RateLimitedError):
+        return 503 if isinstance(exc, errors.TextBudgetSpentError) else 429
+    return 422
+
+
 def with_retry_after(response: Response, exc: Exception) -> Response:
     """A page refused by a limit says, as the API does, when to try again."""
     if isinstance(exc, errors.RateLimitedError):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from starlette.responses import Response
 
-from circlebook.domain.errors import CirclebookError, RateLimitedError
+from circlebook.domain.errors import CirclebookError
 from circlebook.domain.numbers import whole_number
 from circlebook.services import books
 from circlebook.services.invitations import Invitee, reading_region
@@ -22,7 +22,7 @@ from circlebook.web.contacts import (
 )
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
-from circlebook.web.routing import PageRoute
+from circlebook.web.routing import PageRoute, form_status
 from circlebook.web.visits import MemberVisit, Visit
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -166,7 +166,7 @@ def create(
         field = exc.field if exc.field in ("title", "name") else None
         errors = {field: explain(exc)} if field else {}
         problem = None if field else explain(exc)  # such as the day's invitations spent
-        status = 429 if isinstance(exc, RateLimitedError) else 422
+        status = form_status(exc)
         return render(
             visit, "pick.html", status=status, problems=[], errors=errors, problem=problem, **again
         )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from starlette.responses import Response
 
-from circlebook.domain.errors import CirclebookError, ForbiddenError, RateLimitedError
+from circlebook.domain.errors import CirclebookError, ForbiddenError
 from circlebook.domain.model import Role
 from circlebook.services import books, invitations
 from circlebook.services.books import BookSummary
@@ -22,7 +22,7 @@ from circlebook.web.routes.create import (
     picked_invitees,
     too_many,
 )
-from circlebook.web.routing import PageRoute
+from circlebook.web.routing import PageRoute, form_status
 from circlebook.web.visits import MemberVisit, Visit
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -88,7 +88,7 @@ def send(
     try:
         outcomes = invitations.invite(visit.rt, visit.me, book_id, invitees, visit.reach)
     except CirclebookError as exc:  # such as the day's invitations spent
-        status = 429 if isinstance(exc, RateLimitedError) else 422
+        status = form_status(exc)
         return render(visit, "pick.html", status=status, errors={}, problem=explain(exc), **again)
     return render(
         visit,

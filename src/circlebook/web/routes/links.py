@@ -16,15 +16,13 @@ from starlette.responses import Response
 from circlebook.domain.errors import (
     CirclebookError,
     NotFoundError,
-    RateLimitedError,
-    TextBudgetSpentError,
 )
 from circlebook.services import auth, invite_links
 from circlebook.services.invite_links import LinkView
 from circlebook.web import session
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
-from circlebook.web.routing import PageRoute, with_retry_after
+from circlebook.web.routing import PageRoute, form_status, with_retry_after
 from circlebook.web.visits import Visit, VisitDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -49,9 +47,7 @@ def _page(
 
 def _failed(exc: CirclebookError) -> tuple[int, dict[str, Message], Message | None]:
     """The status, field errors and page-wide problem a failed step shows."""
-    status = 422
-    if isinstance(exc, RateLimitedError):
-        status = 503 if isinstance(exc, TextBudgetSpentError) else 429
+    status = form_status(exc)
     if exc.field in ("code", "name"):
         return status, {exc.field: explain(exc)}, None
     return status, {}, explain(exc)

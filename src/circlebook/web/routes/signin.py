@@ -9,14 +9,14 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from circlebook.domain.errors import CirclebookError, RateLimitedError, TextBudgetSpentError
+from circlebook.domain.errors import CirclebookError
 from circlebook.services import auth
 from circlebook.services.phones import normalize_phone
 from circlebook.web import session
 from circlebook.web.feedback import explain, notice
 from circlebook.web.rendering import render
 from circlebook.web.routes.home import local_path
-from circlebook.web.routing import PageRoute, with_retry_after
+from circlebook.web.routing import PageRoute, form_status, with_retry_after
 from circlebook.web.visits import Visit, VisitDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -27,9 +27,7 @@ TextField = Annotated[str, Form(max_length=1000)]
 
 def _failed(exc: CirclebookError, default: str) -> dict[str, Any]:
     """How a page shows the error: its status, and the message beside the field at fault."""
-    status = 422
-    if isinstance(exc, RateLimitedError):
-        status = 503 if isinstance(exc, TextBudgetSpentError) else 429
+    status = form_status(exc)
     return {"status": status, "errors": {exc.field or default: explain(exc)}}
 
 
