@@ -42,13 +42,14 @@ class SignedIn:
     created: bool
 
 
-def _keyed(secret: bytes, *parts: str) -> str:
+def keyed(secret: bytes, *parts: str) -> str:
+    """A keyed hash of `parts`; the first part names its purpose, so no two uses collide."""
     return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def phone_key(secret: bytes, phone: str) -> str:
     """The keyed hash a number is known by where the number itself need not be kept."""
-    return _keyed(secret, "phone", phone)
+    return keyed(secret, "phone", phone)
 
 
 def token_hash(token: str) -> str:
@@ -78,7 +79,7 @@ def request_code(
         limits.claim_code_request(uow, policy, phone_hash, client, now)
         uow.codes.add(
             phone_hash,
-            _keyed(rt.secret_key, "code", phone_hash, code),
+            keyed(rt.secret_key, "code", phone_hash, code),
             stamp(now),
             stamp(now + timedelta(seconds=policy.code_ttl_seconds)),
         )
@@ -113,7 +114,7 @@ def redeem_code(
         uow.commit()
         raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
     code_id, expected = live
-    if not hmac.compare_digest(expected, _keyed(rt.secret_key, "code", phone_hash, code)):
+    if not hmac.compare_digest(expected, keyed(rt.secret_key, "code", phone_hash, code)):
         limits.count_wrong_guess(uow, rt.policy, phone_hash, client, now)
         uow.commit()
         raise InvalidCodeError("the code is wrong", field="code")

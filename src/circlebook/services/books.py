@@ -174,8 +174,13 @@ def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
-        members = uow.entries.account_ids(book_id)
-        uow.books.remove(book_id)
-        for member in members:
-            events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)
+        dissolve(uow, book_id, now)
         uow.commit()
+
+
+def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:
+    """Inside the caller's unit of work (the owner checked): remove the book, tell its members."""
+    members = uow.entries.account_ids(book_id)
+    uow.books.remove(book_id)
+    for member in members:
+        events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)

@@ -191,13 +191,22 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
             raise ConflictError("the owner's entry goes only when the book is dissolved")
         if not viewer.is_owner and target.account_id != account.id:
             raise ForbiddenError("only the owner removes another member")
-        version = uow.books.bump(book_id, now)
-        uow.entries.remove(target.id)
-        departure = Departure(target.id, target.account_id, target.tags, version)
-        uow.departures.add(book_id, departure, now)
-        events.book_changed(rt, uow, book_id, version, now, target, old_tags=target.tags)
-        events.to_account(uow, EventType.BOOK_LEFT, target.account_id, now, book_id=book_id)
+        leave(rt, uow, target, now)
         uow.commit()
+
+
+def leave(rt: Runtime, uow: UnitOfWork, entry: Entry, now: str) -> None:
+    """Inside the caller's unit of work (the right to do so checked): the entry leaves its book.
+
+    The departure lets every member who could see it learn at its next sync that it is gone.
+    """
+    version = uow.books.bump(entry.book_id, now)
+    uow.entries.remove(entry.id)
+    uow.departures.add(
+        entry.book_id, Departure(entry.id, entry.account_id, entry.tags, version), now
+    )
+    events.book_changed(rt, uow, entry.book_id, version, now, entry, old_tags=entry.tags)
+    events.to_account(uow, EventType.BOOK_LEFT, entry.account_id, now, book_id=entry.book_id)
 
 
 def prune_departures(rt: Runtime) -> None:

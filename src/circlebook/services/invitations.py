@@ -263,17 +263,22 @@ def revoke(rt: Runtime, account: Account, book_id: str, invitation_id: str) -> N
         invitation = uow.invitations.get(invitation_id) if is_wellformed(invitation_id) else None
         if invitation is None or not uow.invitations.remove(book_id, invitation_id):
             raise NotFoundError("no such pending invitation")
-        invitee = uow.accounts.by_phone(invitation.phone)
-        if invitee is not None:
-            events.to_account(
-                uow,
-                EventType.INVITATION_REVOKED,
-                invitee.id,
-                stamp(rt.clock.now()),
-                invitation_id=invitation_id,
-                book_id=book_id,
-            )
+        tell_invitee_revoked(uow, invitation, stamp(rt.clock.now()))
         uow.commit()
+
+
+def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
+    """The invitee's account, if the number has one, hears the invitation is withdrawn."""
+    invitee = uow.accounts.by_phone(invitation.phone)
+    if invitee is not None:
+        events.to_account(
+            uow,
+            EventType.INVITATION_REVOKED,
+            invitee.id,
+            now,
+            invitation_id=invitation.id,
+            book_id=invitation.book_id,
+        )
 
 
 def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
