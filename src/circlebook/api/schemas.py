@@ -277,3 +277,10 @@ class BookAudienceOut(BaseModel):
 
 class AudienceOut(BaseModel):
     books: list[BookAudienceOut]
+
+
+class AccountDelete(Body):
+    confirm: Annotated[
+        str,
+        Field(min_length=1, max_length=40, description="my own phone number, to say I mean it"),
+    ]

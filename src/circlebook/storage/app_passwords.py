@@ -57,3 +57,6 @@ class SqlAppPasswords:
             .where(app_passwords.c.id == app_password_id)
             .values(last_used_at=now)
         )
+
+    def remove_all(self, account_id: str) -> None:
+        self.conn.execute(delete(app_passwords).where(app_passwords.c.account_id == account_id))

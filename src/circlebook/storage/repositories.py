@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -110,6 +110,9 @@ class SqlAccounts:
 
     def rename(self, account_id: str, name: str) -> None:
         self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(name=name))
+
+    def remove(self, account_id: str) -> None:
+        self.conn.execute(delete(accounts).where(accounts.c.id == account_id))
 
 
 class SqlCodes:
@@ -244,6 +247,9 @@ class SqlSessions:
             )
         )
         return int(result.rowcount)
+
+    def remove_all(self, account_id: str) -> None:
+        self.conn.execute(delete(sessions).where(sessions.c.account_id == account_id))
 
     def remove_expired(self, idle_before: str | None, created_before: str | None) -> int:
         """Sessions unused since `idle_before` or begun before `created_before` (None: no bound)."""
@@ -478,6 +484,10 @@ class SqlDepartures:
             )
         self.conn.execute(delete(departures).where(old))
 
+    def replace_account(self, account_id: str, alias: Callable[[str], str]) -> None:
+        """Put `alias(book_id)` where the account's id is, book by book."""
+        _replace_per_book(self.conn, departures.c.account_id, account_id, alias)
+
     def since(self, book_id: str, version: int) -> list[Departure]:
         rows = self.conn.execute(
             select(departures)
@@ -594,6 +604,23 @@ class SqlInvitations:
         rows = self.conn.execute(expired.returning(invitations.c.id))
         return list(rows.scalars())
 
+    def sent_by(self, account_id: str, now: str) -> list[Invitation]:
+        rows = self.conn.execute(
+            select(invitations)
+            .where(invitations.c.invited_by == account_id, invitations.c.expires_at > now)
+            .order_by(invitations.c.created_at, invitations.c.id)
+        )
+        return [_invitation(r) for r in rows]
+
+    def take_sent_by(self, account_id: str) -> list[Invitation]:
+        """Delete and return every invitation the account sent, live or not."""
+        rows = self.conn.execute(
+            delete(invitations)
+            .where(invitations.c.invited_by == account_id)
+            .returning(*invitations.c)
+        )
+        return [_invitation(r) for r in rows]
+
 
 class SqlInviteQuota:
     def __init__(self, conn: Connection) -> None:
@@ -632,6 +659,22 @@ class SqlInviteQuota:
             .returning(invite_quota.c.account_id)
         ).first()
         return claimed is not None
+
+    def forget(self, account_id: str) -> None:
+        self.conn.execute(delete(invite_quota).where(invite_quota.c.account_id == account_id))
+
+
+def _replace_per_book(
+    conn: Connection, column: Any, account_id: str, alias: Callable[[str], str]
+) -> None:
+    """Where `column` holds the account's id, put `alias(book_id)` of that row's book."""
+    table = column.table
+    where = column == account_id
+    found = conn.execute(select(table.c.book_id).where(where).distinct()).scalars().all()
+    for book_id in found:
+        conn.execute(
+            update(table).where(where, table.c.book_id == book_id).values({column: alias(book_id)})
+        )
 
 
 def _tags_or_none(text: str | None) -> frozenset[str] | None:
@@ -714,3 +757,11 @@ class SqlEvents:
         doomed = [r.id for r in rows if orjson.loads(r.data).get("invitation_id") in wanted]
         for start in range(0, len(doomed), 500):
             self.conn.execute(delete(events).where(events.c.id.in_(doomed[start : start + 500])))
+
+    def forget_account(self, account_id: str) -> None:
+        """Delete the events addressed to the account."""
+        self.conn.execute(delete(events).where(events.c.account_id == account_id))
+
+    def replace_subject(self, account_id: str, alias: Callable[[str], str]) -> None:
+        """Put `alias(book_id)` where the account is the subject of a book's event."""
+        _replace_per_book(self.conn, events.c.subject_id, account_id, alias)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -75,6 +75,12 @@ class _Recording:
 
     def forget_invitations(self, invitation_ids: Sequence[str]) -> None:
         self._log.forget_invitations(invitation_ids)
+
+    def forget_account(self, account_id: str) -> None:
+        self._log.forget_account(account_id)
+
+    def replace_subject(self, account_id: str, alias: Callable[[str], str]) -> None:
+        self._log.replace_subject(account_id, alias)
 
 
 class SqlUnitOfWork:
