@@ -481,3 +481,22 @@ def test_hand_on_makes_a_member_the_owner(server: Server, terminal: Callable[[],
     assert "Heir Hu now owns Handed; you stay as a member." in out
     assert [b["role"] for b in heir.json("books")] == ["owner"]
     assert "circlebook: " in old.fails("rename", book, "Taken back")
+
+
+def test_export_me_writes_a_private_file_and_delete_account_forgets_the_session(
+    server: Server, terminal: Callable[[], Terminal], tmp_path: Path
+) -> None:
+    leaver = signed_in(server, terminal(), ("+8615100151021", "Lu Li"))
+    target = tmp_path / "me.json"
+    assert f"Wrote {target}" in leaver.cli("export-me", "-o", str(target))
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert json.loads(target.read_text())["account"]["phone"] == "+8615100151021"
+    assert json.loads(leaver.cli("export-me", "-o", "-"))["account"]["name"] == "Lu Li"
+    assert "circlebook: " in leaver.fails("delete-account", "--confirm", OWNER[0])
+    assert leaver.session_file.exists()
+    out = leaver.cli("delete-account", input="151 0015 1021\n")
+    assert "Your account is deleted." in out
+    assert not leaver.session_file.exists()
+    # Signing in again opens a new, empty account: the old one is gone.
+    again = signed_in(server, terminal(), ("+8615100151021", "Lu Li"))
+    assert again.json("whoami")["id"] != json.loads(target.read_text())["account"]["id"]

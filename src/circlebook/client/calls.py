@@ -215,6 +215,14 @@ def audience() -> Call[list[BookAudience]]:
     return Call("GET", "/v1/me/audience", lambda d: [BookAudience.from_json(b) for b in d["books"]])
 
 
+def export_me() -> Call[dict[str, Any]]:
+    return Call("GET", "/v1/me/export", dict)
+
+
+def delete_account(confirm: str) -> Call[None]:
+    return Call("DELETE", "/v1/me", _none, {"confirm": confirm})
+
+
 def sessions() -> Call[list[SignedInDevice]]:
     return Call(
         "GET",

@@ -256,6 +256,15 @@ class Client:
         """For each of my books, the people who can see my number."""
         return self.send(calls.audience())
 
+    def export_me(self) -> dict[str, Any]:
+        """Everything the server holds about me, and every entry I can see (GDPR art. 20)."""
+        return self.send(calls.export_me())
+
+    def delete_account(self, confirm: str) -> None:
+        """Erase my account (GDPR art. 17); `confirm` is my own number. This client signs out."""
+        self.send(calls.delete_account(confirm))
+        self.token = None
+
     def sessions(self) -> list[SignedInDevice]:
         """The devices signed in to this account; `current` is this client."""
         return self.send(calls.sessions())
@@ -453,6 +462,13 @@ class AsyncClient:
 
     async def audience(self) -> list[BookAudience]:
         return await self.send(calls.audience())
+
+    async def export_me(self) -> dict[str, Any]:
+        return await self.send(calls.export_me())
+
+    async def delete_account(self, confirm: str) -> None:
+        await self.send(calls.delete_account(confirm))
+        self.token = None
 
     async def sessions(self) -> list[SignedInDevice]:
         return await self.send(calls.sessions())

@@ -7,7 +7,8 @@ from circlebook.client.cli.root import app, run
 # Imported only to register their commands on `app`, which `circlebook --help` lists in the
 # order they were registered: signing in first, the demo last. Hence not alphabetical.
 # isort: off
-from circlebook.client.cli import session, addressbook, inviting, reading, owning, devices, demo  # noqa: F401
+from circlebook.client.cli import session, addressbook, inviting, reading  # noqa: F401
+from circlebook.client.cli import owning, devices, privacy, demo  # noqa: F401
 # isort: on
 
 __all__ = ["app", "run"]
