@@ -51,6 +51,11 @@ EXPLANATIONS: list[tuple[type[errors.CirclebookError], str | None, str]] = [
         "tags",
         N_("Tags are words of letters, digits, '.', '-' or '_', separated by commas; at most 16."),
     ),
+    (
+        errors.InvalidInputError,
+        "confirm",
+        N_("This is not your number: type the number you sign in with."),
+    ),
     (errors.InvalidInputError, None, N_("This value is not allowed.")),
     (
         errors.InvalidCodeError,
@@ -113,6 +118,9 @@ NOTICES = {
     "others_signed_out": N_("You are signed out everywhere else."),
     "invitations_off": N_("Nobody can invite your number any more."),
     "invitations_on": N_("People can invite your number again."),
+    "account_deleted": N_(
+        "Your account is deleted: circlebook no longer holds your number or name."
+    ),
 }
 
 
