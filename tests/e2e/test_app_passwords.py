@@ -61,7 +61,9 @@ def test_revoking_is_per_password_and_per_account(people: Any) -> None:
     assert bo.delete(f"/v1/app-passwords/{drop['id']}").status_code == 404  # not Bo's
     assert ann.delete(f"/v1/app-passwords/{drop['id']}").status_code == 204
     assert ann.delete(f"/v1/app-passwords/{drop['id']}").status_code == 404
-    assert ann.delete("/v1/app-passwords/../../me").status_code == 404
+    # The dot-dots are resolved before sending: /me is a web page, and no DELETE.
+    assert ann.delete("/v1/app-passwords/../../me").status_code in (404, 405)
+    assert ann.get("/v1/me").status_code == 200
     listed = ann.get("/v1/app-passwords").json()["app_passwords"]
     assert [p["id"] for p in listed] == [keep["id"]]
     dav = ann.client
