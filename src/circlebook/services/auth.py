@@ -230,6 +230,13 @@ def end_other_sessions(rt: Runtime, account: Account, token: str) -> int:
     return ended
 
 
+def prune_codes(rt: Runtime) -> None:
+    """Forget sign-in codes a day after they were made, even if that number never asks again."""
+    with rt.uow(write=True) as uow:
+        uow.codes.purge_created_before(stamp(rt.clock.now() - _CODE_RETENTION))
+        uow.commit()
+
+
 def prune_sessions(rt: Runtime) -> None:
     """End the sessions past their idle or absolute lifetime (the hourly sweep)."""
     policy, now = rt.policy, rt.clock.now()

@@ -385,7 +385,10 @@ def purge_expired(uow: UnitOfWork, now: datetime) -> None:
 
 
 def prune(rt: Runtime) -> None:
-    """The sweep's share: expired invitations go even if their owners never invite again."""
+    """The sweep's share: expired invitations go even if their owners never invite again,
+    and so do the daily invitation counts of days before yesterday (only today's is checked)."""
+    now = rt.clock.now()
     with rt.uow(write=True) as uow:
-        purge_expired(uow, rt.clock.now())
+        purge_expired(uow, now)
+        uow.invite_quota.purge_before((now - timedelta(days=1)).strftime("%Y-%m-%d"))
         uow.commit()

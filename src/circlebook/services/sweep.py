@@ -16,3 +16,4 @@ def sweep(rt: Runtime) -> None:
     invitations.prune(rt)
     entries.prune_departures(rt)
     auth.prune_sessions(rt)
+    auth.prune_codes(rt)

@@ -663,6 +663,9 @@ class SqlInviteQuota:
     def forget(self, account_id: str) -> None:
         self.conn.execute(delete(invite_quota).where(invite_quota.c.account_id == account_id))
 
+    def purge_before(self, day: str) -> None:
+        self.conn.execute(delete(invite_quota).where(invite_quota.c.day < day))
+
 
 def _replace_per_book(
     conn: Connection, column: Any, account_id: str, alias: Callable[[str], str]
