@@ -21,6 +21,11 @@ def create_book(owner: Phone, title: str, people: str, tags: list[str]) -> list[
     for i, tag in enumerate(tags):
         page.locator(f"#tags-{i}").fill(tag)
     page.get_by_role("button", name="Create the book and invite").click()
+    # The click only starts the form's submission: wait for the page it leads to,
+    # or a loaded machine reads the statuses off the old page (none).
+    if people.strip():
+        page.locator(".outcome .status").first.wait_for()
+    page.wait_for_load_state()
     statuses: list[str] = page.locator(".outcome .status").all_inner_texts()
     return statuses
 

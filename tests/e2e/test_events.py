@@ -167,6 +167,38 @@ def test_reconnecting_with_last_event_id_catches_up_to_a_full_fetch(
         assert copy.sync_token == missed[-1].data["sync_token"] == full.sync_token
 
 
+def test_a_replay_from_the_start_begins_at_the_members_own_joining(
+    tmp_path: Path, clients: ExitStack
+) -> None:
+    with live_server(tmp_path, **QUICK) as server:
+        owner, blue, red = (
+            person(clients, server, OWNER, "Owner"),
+            person(clients, server, BLUE, "Blue"),
+            person(clients, server, RED, "Red"),
+        )
+        book = owner.create_book("Early", [Invitee(BLUE), Invitee(RED)]).book
+        # All of this happened before Red was a member: none of it is Red's to hear.
+        blue.accept(blue.inbox()[0].id)
+        owner.rename_book(book.id, "Earlier")
+        owner.rename_book(book.id, "Earliest")
+        red.accept(red.inbox()[0].id)
+        joined = red.entries(book.id).sync_token
+        listener = Listener(Client(red.base_url, red.token), "0")
+        try:
+            listener.wait_ready()
+            replayed = [e for e in listener.early if e.type == "book.changed"]
+        finally:
+            listener.stop()
+        assert [e.data["sync_token"] for e in replayed] == [joined]
+        # The owner's replay still has the book's whole history.
+        with_owner = Listener(Client(owner.base_url, owner.token), "0")
+        try:
+            with_owner.wait_ready()
+            assert len([e for e in with_owner.early if e.type == "book.changed"]) == 5
+        finally:
+            with_owner.stop()
+
+
 def test_a_lost_log_tells_the_client_to_resync(tmp_path: Path, clients: ExitStack) -> None:
     with live_server(tmp_path, **QUICK) as server:
         owner = person(clients, server, OWNER, "Owner")

@@ -251,14 +251,15 @@ def half_done(database_url: str, book_id: str) -> list[str]:
                 text("SELECT version FROM books WHERE id = :b"), {"b": book_id}
             ).scalar_one()
             changed = conn.execute(
-                text("SELECT data, subject_id FROM events WHERE type = 'book.changed'")
+                text(
+                    "SELECT version, subject_id FROM events"
+                    " WHERE type = 'book.changed' AND book_id = :b"
+                ),
+                {"b": book_id},
             ).all()
             subjects: dict[int, list[str | None]] = {}
-            for data, subject in changed:
-                body = json.loads(data)
-                if body["book_id"] == book_id:
-                    at = int(body["sync_token"].split(".")[0])
-                    subjects.setdefault(at, []).append(subject)
+            for at, subject in changed:
+                subjects.setdefault(at, []).append(subject)
             # Creating the book is version 1; every later change bumps it by one
             # and records exactly one book.changed in the same transaction.
             versions = sorted(subjects)
@@ -282,6 +283,13 @@ def half_done(database_url: str, book_id: str) -> list[str]:
                 # The write that last touched an entry is the change that names it.
                 if account_id not in subjects.get(entry_version, []):
                     problems.append(f"entry of {account_id} at v{entry_version} has no event")
+            # A member's view never runs ahead of the book it is a view of.
+            ahead = conn.execute(
+                text("SELECT tags, version FROM book_views WHERE book_id = :b AND version > :v"),
+                {"b": book_id, "v": version},
+            ).all()
+            if ahead:
+                problems.append(f"views ahead of the book: {ahead}")
             left = conn.execute(
                 text("SELECT account_id, version FROM departures WHERE book_id = :b"),
                 {"b": book_id},

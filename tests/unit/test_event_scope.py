@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from circlebook.domain.events import Event, EventType, concerns
+from circlebook.domain.events import Event, EventType, concerns, kinds_concerned
 from circlebook.domain.model import Role
 from circlebook.domain.visibility import Viewer
 from circlebook.notify.hub import Hub, Subscriber
@@ -74,3 +76,22 @@ def drain(subscriber: Subscriber) -> list[Event]:
     while not subscriber.queue.empty():
         out.append(subscriber.queue.get_nowait())
     return out
+
+
+def test_a_change_moves_the_views_of_exactly_the_kinds_that_hear_it() -> None:
+    kinds = [RED, BLUE, NONE, RED | BLUE]
+    assert kinds_concerned(kinds, change("red1", RED, RED)) == [RED, RED | BLUE]
+    assert kinds_concerned(kinds, change("red1", RED, BLUE)) == [RED, BLUE, RED | BLUE]
+    assert kinds_concerned(kinds, change("plain", NONE, None)) == [NONE]
+    assert kinds_concerned(kinds, change(None, None, None)) == kinds  # the book itself
+
+
+def test_a_replay_gives_a_member_nothing_from_before_its_place_in_the_book() -> None:
+    joined_at_5 = Viewer("red2", "e_red2", Role.MEMBER, RED, 5)
+    early, late = (replace(change("red1", RED, RED), version=v) for v in (4, 5))
+    assert not concerns(joined_at_5, early)
+    assert concerns(joined_at_5, late)
+    subscriber = Subscriber("red2")
+    subscriber.viewers["b1"] = joined_at_5
+    own_early = replace(change("red2", None, RED), version=4)
+    assert not subscriber.wants(own_early)

@@ -6,6 +6,7 @@ a change fetches it with `since=` and so sees only what the rules let it see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -31,7 +32,7 @@ class Event:
     For a book event, `subject_id` is the account whose entry changed and
     `old_tags`/`new_tags` its tags before and after (None: no entry then). A
     book event without tags on either side (a new title, the owner's entry)
-    concerns every member.
+    concerns every member. `version` is the book version a book event made.
     """
 
     type: EventType
@@ -43,13 +44,20 @@ class Event:
     new_tags: frozenset[str] | None = None
     created_at: str = ""
     id: int = 0
+    version: int | None = None
 
     def numbered(self, event_id: int) -> Event:
         return replace(self, id=event_id)
 
 
 def concerns(viewer: Viewer, event: Event) -> bool:
-    """Whether a book event changes what `viewer` sees of its book."""
+    """Whether a book event changes what `viewer` sees of its book.
+
+    Nothing from before the viewer's own place in the book (it joined, or its
+    tags or role changed, at `tags_version`) does: it fetched the book whole then.
+    """
+    if event.version is not None and event.version < viewer.tags_version:
+        return False
     if viewer.is_owner or event.subject_id in (None, viewer.account_id):
         return True
     if event.old_tags is None and event.new_tags is None:
@@ -58,3 +66,8 @@ def concerns(viewer: Viewer, event: Event) -> bool:
         tags is not None and can_see(viewer, event.subject_id, Role.MEMBER, tags)
         for tags in (event.old_tags, event.new_tags)
     )
+
+
+def kinds_concerned(kinds: Iterable[frozenset[str]], event: Event) -> list[frozenset[str]]:
+    """The kinds of member (by the tags they hold) whose view of the book `event` changes."""
+    return [tags for tags in kinds if concerns(Viewer.kind(tags), event)]

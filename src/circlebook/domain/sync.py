@@ -11,10 +11,39 @@ keeps (`CIRCLEBOOK_SYNC_TOKEN_DAYS`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from circlebook.domain.errors import StaleSyncTokenError
-from circlebook.domain.model import Departure, Role
+from circlebook.domain.model import Book, Departure, Entry, Role
 from circlebook.domain.visibility import Viewer, can_see
+
+
+@dataclass(frozen=True, slots=True)
+class ViewMark:
+    """Where one kind of member's view of a book stands: the version and time of the
+    last change that kind could see."""
+
+    version: int
+    updated_at: str
+
+
+def as_seen(book: Book, me: Entry, mark: ViewMark | None) -> Book:
+    """The book as `me` sees it: its version and `updated_at` those of the member's view.
+
+    The owner sees everything, so its view is the book. A member's is its kind's
+    mark, never behind its own entry or its place in the book (so a token issued
+    from it is always answerable); with no mark (none kept yet) the book's own,
+    which can only make a member fetch more, never miss a change.
+    """
+    if me.role is Role.OWNER or mark is None:
+        return book
+    version = seen_version(me, mark)
+    return replace(book, version=version, updated_at=max(mark.updated_at, me.updated_at))
+
+
+def seen_version(me: Entry, mark: ViewMark) -> int:
+    """The version of a member's view, from its kind's mark (see `as_seen`)."""
+    return max(mark.version, me.version, me.tags_version)
 
 
 def check_kept(since: int, floor: int) -> None:

@@ -29,6 +29,11 @@ class Viewer:
     def of(cls, entry: Entry) -> Viewer:
         return cls(entry.account_id, entry.id, entry.role, entry.tags, entry.tags_version)
 
+    @classmethod
+    def kind(cls, tags: frozenset[str]) -> Viewer:
+        """Any member holding exactly these tags: all of them see the same entries."""
+        return cls("", "", Role.MEMBER, tags, 0)
+
 
 def can_see(viewer: Viewer, account_id: str, role: Role | str, tags: frozenset[str]) -> bool:
     """Whether `viewer` may see an entry of `account_id` with `role` and `tags`."""

@@ -24,9 +24,11 @@ class Subscriber:
     def wants(self, event: Event) -> bool:
         if event.type is not EventType.BOOK_CHANGED:
             return event.account_id == self.account_id
+        viewer = self.viewers.get(event.book_id or "")
+        if viewer is not None and event.version is not None and event.version < viewer.tags_version:
+            return False  # from before its place in the book: a replay starts no earlier
         if event.subject_id == self.account_id:
             return True  # its own entry: joined, renamed, retagged or removed
-        viewer = self.viewers.get(event.book_id or "")
         return viewer is not None and concerns(viewer, event)
 
     def offer(self, event: Event) -> None:

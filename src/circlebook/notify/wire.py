@@ -25,6 +25,7 @@ def dumps(event: Event) -> str:
             "old_tags": None if event.old_tags is None else sorted(event.old_tags),
             "new_tags": None if event.new_tags is None else sorted(event.new_tags),
             "created_at": event.created_at,
+            "version": event.version,
         }
     ).decode()
 
@@ -41,4 +42,6 @@ def loads(text: str | bytes) -> Event:
         new_tags=_tags(raw["new_tags"]),
         created_at=raw["created_at"],
         id=raw["id"],
+        # An instance not yet upgraded sends none: then no replay floor applies.
+        version=raw.get("version"),
     )

@@ -9,6 +9,7 @@ from circlebook.domain.errors import ConflictError, NotFoundError
 from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
+from circlebook.domain.sync import as_seen
 from circlebook.domain.visibility import Viewer
 from circlebook.services import events, reach, sync_tokens
 from circlebook.services.clock import stamp
@@ -27,6 +28,9 @@ from circlebook.services.ports import Runtime, UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class BookSummary:
+    """A book as one member sees it: its version and `updated_at` are the member's view's,
+    so that nothing the member cannot see moves them (nor its token, nor its count)."""
+
     book: Book
     me: Entry
     visible_entries: int
@@ -87,13 +91,27 @@ def create_book(
 
 
 def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:
+    """`book` as the member sees it (see `_seen`)."""
     count = len(visible_entries(Viewer.of(me), uow.entries.rows(book.id)))
     return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 
+def _seen(uow: UnitOfWork, book: Book, me: Entry) -> Book:
+    return as_seen(book, me, None if me.role is Role.OWNER else uow.views.of(book.id, me.tags))
+
+
+def _held(uow: UnitOfWork, account: Account) -> list[tuple[Book, Entry]]:
+    """The caller's books, each as it sees it, in two queries whatever their number."""
+    marks = uow.views.of_account(account.id)
+    return [
+        (as_seen(book, me, marks.get(book.id)), me)
+        for book, me in uow.books.memberships(account.id)
+    ]
+
+
 def list_books(rt: Runtime, account: Account) -> list[BookSummary]:
     with rt.uow() as uow:
-        return [_summary(rt, uow, book, me) for book, me in uow.books.memberships(account.id)]
+        return [_summary(rt, uow, book, me) for book, me in _held(uow, account)]
 
 
 def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
@@ -101,15 +119,15 @@ def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
         _, me = viewer_in(uow, book_id, account)
         book = uow.books.get(book_id)
         assert book is not None  # the caller's entry implies its book
-        return _summary(rt, uow, book, me)
+        return _summary(rt, uow, _seen(uow, book, me), me)
 
 
 def list_memberships(rt: Runtime, account: Account) -> list[Membership]:
-    """Every book the caller belongs to, in one query whatever the books' sizes."""
+    """Every book the caller belongs to, whatever the books' sizes."""
     with rt.uow() as uow:
         return [
             Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
-            for book, me in uow.books.memberships(account.id)
+            for book, me in _held(uow, account)
         ]
 
 
@@ -118,7 +136,8 @@ def get_membership(rt: Runtime, account: Account, book_id: str) -> Membership:
     with rt.uow() as uow:
         _, me = viewer_in(uow, book_id, account)
         book = uow.books.get(book_id)
-    assert book is not None  # the caller's entry implies its book
+        assert book is not None  # the caller's entry implies its book
+        book = _seen(uow, book, me)
     return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 
@@ -157,6 +176,8 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
         uow.entries.update(owner.entry_id, {**changed, "role": Role.MEMBER.value})
         uow.entries.refuse_tokens_before(book_id, version)
         events.book_changed(rt, uow, book_id, version, now)
+        # The old owner is an untagged member now: that kind's view is kept from here.
+        uow.views.advance(book_id, [frozenset()], version, now)
         for who in (account.id, target.account_id):
             events.to_account(uow, EventType.BOOK_OWNER_CHANGED, who, now, book_id=book_id)
         uow.commit()

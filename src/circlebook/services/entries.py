@@ -17,7 +17,7 @@ from circlebook.domain.visibility import Viewer, can_see, shown_tags
 from circlebook.services import events, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
-from circlebook.services.membership import viewer_in
+from circlebook.services.membership import view_version, viewer_in
 from circlebook.services.ports import EntryRow, Runtime, UnitOfWork
 
 
@@ -85,10 +85,10 @@ def fetch_entries(
 ) -> View:
     """The caller's view of a book, or only what changed in it since a sync token."""
     with rt.uow() as uow:
-        viewer, _ = viewer_in(uow, book_id, account)
-        # The version is read before the rows: a change landing in between is then
-        # sent again next time, never skipped.
-        version = uow.books.version(book_id)
+        viewer, me = viewer_in(uow, book_id, account)
+        # The version of the caller's view is read before the rows: a change landing
+        # in between is then sent again next time, never skipped.
+        version = view_version(uow, book_id, me)
         if version is None:  # pragma: no cover - dissolved between the two reads
             raise NotFoundError("no such book")
         removed: list[str] = []

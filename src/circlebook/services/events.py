@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import Event, EventType, kinds_concerned
 from circlebook.domain.model import Account, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.services import sync_tokens
@@ -27,24 +27,32 @@ def book_changed(
     old_tags: frozenset[str] | None = None,
     new_tags: frozenset[str] | None = None,
 ) -> None:
-    """Record that a book changed; `subject` is the entry that did (None: all of it).
+    """Record that a book changed; `subject` is the entry that did (None: all of it),
+    and move the views of the members who can see the change.
 
     The owner's entry is seen by everyone, so a change to it leaves the tags
     out and concerns every member, like a change to the book itself.
     """
     if subject is not None and subject.role is Role.OWNER:
         old_tags = new_tags = None
-    uow.events.add(
-        Event(
-            EventType.BOOK_CHANGED,
-            {"book_id": book_id, "sync_token": sync_tokens.issue(rt.secret_key, book_id, version)},
-            book_id=book_id,
-            subject_id=subject.account_id if subject is not None else None,
-            old_tags=old_tags,
-            new_tags=new_tags,
-            created_at=at,
-        )
+    event = Event(
+        EventType.BOOK_CHANGED,
+        {"book_id": book_id, "sync_token": sync_tokens.issue(rt.secret_key, book_id, version)},
+        book_id=book_id,
+        subject_id=subject.account_id if subject is not None else None,
+        old_tags=old_tags,
+        new_tags=new_tags,
+        created_at=at,
+        version=version,
     )
+    uow.events.add(event)
+    # The views this change moves, by the rule that decides who hears of it: so a
+    # member's token moves exactly when it is told of a change. The kind the
+    # subject now belongs to is kept from here on, if it was not already.
+    moved = kinds_concerned(uow.views.kinds(book_id), event)
+    if new_tags is not None:
+        moved.append(new_tags)
+    uow.views.advance(book_id, moved, version, at)
 
 
 def to_account(uow: UnitOfWork, kind: EventType, account_id: str, at: str, **data: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from circlebook.domain.errors import ForbiddenError, NotFoundError
-from circlebook.domain.model import Account, Entry
+from circlebook.domain.model import Account, Entry, Role
+from circlebook.domain.sync import seen_version
 from circlebook.domain.visibility import Viewer
 from circlebook.services.ids import is_wellformed
 from circlebook.services.ports import UnitOfWork
@@ -15,6 +16,12 @@ def viewer_in(uow: UnitOfWork, book_id: str, account: Account) -> tuple[Viewer, 
     if entry is None:
         raise NotFoundError("no such book")
     return Viewer.of(entry), entry
+
+
+def view_version(uow: UnitOfWork, book_id: str, me: Entry) -> int | None:
+    """The version of `me`'s view of the book: what its sync token stands for."""
+    mark = None if me.role is Role.OWNER else uow.views.of(book_id, me.tags)
+    return uow.books.version(book_id) if mark is None else seen_version(me, mark)
 
 
 def owner_of(uow: UnitOfWork, book_id: str, account: Account) -> Viewer:

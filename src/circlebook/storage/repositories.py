@@ -25,6 +25,7 @@ from circlebook.storage.outreach import insert_new
 from circlebook.storage.schema import (
     accounts,
     auth_codes,
+    book_views,
     books,
     departures,
     entries,
@@ -309,7 +310,7 @@ class SqlBooks:
         # log replays them only to the book's members, and it will have none. Events
         # addressed to accounts carry the book's id in their data, not in this
         # column, so the `book.left` that tells each member the book is gone stays.
-        for table in (entries, departures, invitations, events):
+        for table in (entries, departures, invitations, events, book_views):
             self.conn.execute(delete(table).where(table.c.book_id == book_id))
         self.conn.execute(delete(books).where(books.c.id == book_id))
 
@@ -707,6 +708,7 @@ class SqlEvents:
                 subject_id=event.subject_id,
                 old_tags=None if event.old_tags is None else join_tags(event.old_tags),
                 new_tags=None if event.new_tags is None else join_tags(event.new_tags),
+                version=event.version,
                 created_at=event.created_at,
             )
             .returning(events.c.id)
@@ -732,6 +734,7 @@ class SqlEvents:
                 new_tags=_tags_or_none(r.new_tags),
                 created_at=r.created_at,
                 id=r.id,
+                version=r.version,
             )
             for r in rows
         ]

@@ -125,6 +125,20 @@ entries = Table(
     Index("ix_entries_account_id", "account_id"),
 )
 
+# Where each member's view of a book has reached. Members holding the same tags
+# see the same entries, so the view is kept per set of tags (a "kind" of member):
+# its version moves only with changes that kind can see, and it is what a
+# member's sync token, CTag and `updated_at` show. So nothing a member cannot
+# see moves them (the owner, who sees everything, goes by the book's version).
+book_views = Table(
+    "book_views",
+    metadata,
+    Column("book_id", ID, ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    Column("tags", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+)
+
 departures = Table(
     "departures",
     metadata,
@@ -184,6 +198,9 @@ events = Table(
     Column("subject_id", ID, nullable=True),
     Column("old_tags", Text, nullable=True),
     Column("new_tags", Text, nullable=True),
+    # For a book event, the book version it made: a replay to a member starts
+    # no earlier than the member's own place in the book (its tags_version).
+    Column("version", BigInteger, nullable=True),
     Column("created_at", TIME, nullable=False),
     Index("ix_events_account_id_id", "account_id", "id"),
     Index("ix_events_book_id_id", "book_id", "id"),

@@ -26,6 +26,7 @@ from circlebook.storage.repositories import (
     SqlInviteQuota,
     SqlSessions,
 )
+from circlebook.storage.views import SqlBookViews
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()
@@ -111,6 +112,7 @@ class SqlUnitOfWork:
         self.codes = SqlCodes(conn)
         self.sessions = SqlSessions(conn)
         self.books = SqlBooks(conn)
+        self.views = SqlBookViews(conn)
         self.entries = SqlEntries(conn)
         self.departures = SqlDepartures(conn)
         self.invitations = SqlInvitations(conn)

@@ -1,0 +1,64 @@
+"""Where each kind of member's view of a book stands: the rows behind sync tokens and CTags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from circlebook.domain.sync import ViewMark
+from circlebook.domain.tags import join_tags, split_tags
+from circlebook.storage.schema import book_views, entries
+
+_V = book_views.c
+
+
+class SqlBookViews:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def kinds(self, book_id: str) -> list[frozenset[str]]:
+        rows = self.conn.execute(select(_V.tags).where(_V.book_id == book_id))
+        return [split_tags(tags) for (tags,) in rows]
+
+    def advance(self, book_id: str, kinds: Sequence[frozenset[str]], version: int, at: str) -> None:
+        """Move these kinds' views to `version` (a kind not kept yet starts there)."""
+        if not kinds:
+            return
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        rows = [
+            {"book_id": book_id, "tags": text, "version": version, "updated_at": at}
+            for text in sorted({join_tags(k) for k in kinds})
+        ]
+        statement = dialect.insert(book_views).values(rows)
+        self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[_V.book_id, _V.tags],
+                set_={
+                    "version": statement.excluded.version,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+
+    def of(self, book_id: str, tags: frozenset[str]) -> ViewMark | None:
+        row = self.conn.execute(
+            select(_V.version, _V.updated_at).where(
+                _V.book_id == book_id, _V.tags == join_tags(tags)
+            )
+        ).first()
+        return ViewMark(row[0], row[1]) if row else None
+
+    def of_account(self, account_id: str) -> dict[str, ViewMark]:
+        """The mark of this account's kind in each book it is in, in one query."""
+        rows = self.conn.execute(
+            select(_V.book_id, _V.version, _V.updated_at)
+            .join(
+                entries,
+                and_(entries.c.book_id == _V.book_id, entries.c.tags == _V.tags),
+            )
+            .where(entries.c.account_id == account_id)
+        )
+        return {book_id: ViewMark(version, updated_at) for book_id, version, updated_at in rows}
