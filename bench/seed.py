@@ -2,7 +2,8 @@
 
 Bulk rows are written exactly as the services write them: an accepted member's
 entry as in `services.invitations.accept` (one book version per accept, the
-invitation's id kept on the entry), tags with `join_tags`, times with `stamp`.
+invitation's id kept on the entry, the views of the members who see it moved),
+tags with `join_tags`, times with `stamp`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from circlebook.services.clock import stamp
 from circlebook.services.ids import new_id
 from circlebook.storage.database import WRITE
 from circlebook.storage.schema import accounts, books, entries, sessions
+from circlebook.storage.views import SqlBookViews
 
 OWNER_PHONE = "+8613800000000"
 MEMBER_PHONE = "+8613800000001"
@@ -185,6 +187,12 @@ def insert_members(engine: Engine, book_id: str, pool: list[PoolAccount]) -> str
             conn.execute(insert(entries), rows)
         conn.execute(
             update(books).where(books.c.id == book_id).values(version=version, updated_at=at)
+        )
+        # Everyone shares COMMON_TAG, so every kind of member saw the last of these
+        # joins: each view stands where the book does, as the accepts would leave it.
+        views = SqlBookViews(conn)
+        views.advance(
+            book_id, [*views.kinds(book_id), *map(tags_of, range(len(pool)))], version, at
         )
     return first_id
 
