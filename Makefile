@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-events bench-dav bench-soak demo clean
+.PHONY: serve test lint bench bench-events bench-dav bench-soak bench-peers demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("circlebook needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -39,6 +39,10 @@ bench-dav: $(STAMP)
 
 bench-soak: $(STAMP)
 	$(BIN)/python -m bench.soak
+
+# Radicale and Xandikos go into a virtualenv of their own under .bench-peers/.
+bench-peers: $(STAMP)
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
