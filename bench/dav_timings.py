@@ -9,7 +9,13 @@ the default namespace, Xandikos as `ns0:`, circlebook as `d:`).
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,16 +147,26 @@ class Request:
     headers: dict[str, str] | None = None
 
 
-@dataclass
-class Rate(Sample):
-    """A rate's samples, and the requests the server dropped (a closed connection)."""
+@dataclass(frozen=True)
+class Rate:
+    """Requests per second under concurrent load, with the latency each request saw."""
 
-    dropped: int = 0
+    runs: int
+    wall: float
+    p50_ms: float
+    p95_ms: float
+    # Requests the server dropped (a closed connection, a timeout): they count for nothing.
+    dropped: int
+    client: str
 
     @property
     def per_second(self) -> float:
-        """Answered requests per second; a dropped one counts for nothing."""
         return self.runs / self.wall if self.wall else 0.0
+
+
+def rate_client() -> str:
+    """wrk where it is installed (a C client leaves the cores to the server), else httpx."""
+    return "wrk" if shutil.which("wrk") else "httpx"
 
 
 def rate(
@@ -158,17 +174,83 @@ def rate(
     request: Request,
     *,
     total: int,
+    seconds: float,
     connections: int,
     auth: tuple[str, str] | None = None,
 ) -> Rate:
-    """Send `request` `total` times over `connections` kept-alive connections at once.
+    """Send `request` over `connections` kept-alive connections at once, for a rate.
 
-    The client shares the machine's cores with the server, so on a small machine
-    the figure is a floor for fast servers; every server gets the same client.
-    A connection the server closes on the client is counted as dropped, not
-    fatal: a server that cannot take the load shows it in the figure.
+    With wrk, for `seconds`; with the httpx fallback, `total` times. The client
+    shares the machine's cores with the server, so on a small machine the figure
+    is a floor for fast servers; every server gets the same client. A connection
+    the server closes on the client is counted as dropped, not fatal: a server
+    that cannot take the load shows it in the figure.
     """
+    if rate_client() == "wrk":
+        return _wrk(base_url, request, seconds, connections, auth)
     return asyncio.run(_rate(base_url, request, total, connections, auth))
+
+
+_WRK_SCRIPT = """
+wrk.method = {method}
+wrk.body = {body}
+{headers}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
+def _wrk(
+    base_url: str,
+    request: Request,
+    seconds: float,
+    connections: int,
+    auth: tuple[str, str] | None,
+) -> Rate:
+    headers = dict(request.headers or {})
+    if auth:
+        pair = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        headers["Authorization"] = f"Basic {pair}"
+    script = _WRK_SCRIPT.format(
+        method=json.dumps(request.method),
+        body=json.dumps(request.content) if request.content else "nil",
+        headers="\n".join(
+            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
+        ),
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    try:
+        threads = max(1, min(connections, os.cpu_count() or 1))
+        done = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                lua.name,
+                base_url + request.url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
+    finally:
+        os.unlink(lua.name)
+    found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", done.stdout, re.M)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
+    answered, micros, dropped, wrong, p50, p95 = (int(g) for g in found.groups())
+    if wrong:
+        raise RuntimeError(f"{request.method} {request.url}: {wrong} answers were not 2xx/3xx")
+    return Rate(answered, micros / 1e6, p50 / 1000, p95 / 1000, dropped, "wrk")
 
 
 async def _rate(
@@ -179,7 +261,8 @@ async def _rate(
     auth: tuple[str, str] | None,
 ) -> Rate:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    sample = Rate()
+    sample = Sample()
+    dropped = 0
     left = total
     async with httpx.AsyncClient(
         base_url=base_url, auth=auth, limits=limits, timeout=120
@@ -198,20 +281,20 @@ async def _rate(
             return time.perf_counter() - t0
 
         async def worker() -> None:
-            nonlocal left
+            nonlocal left, dropped
             while left > 0:
                 left -= 1
                 try:
                     sample.seconds.append(await send())
                 except httpx.TransportError:
-                    sample.dropped += 1
+                    dropped += 1
 
         # Warm every connection up before the clock starts.
         await asyncio.gather(*(send() for _ in range(connections)))
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
         sample.wall = time.perf_counter() - started
-    return sample
+    return Rate(sample.runs, sample.wall, sample.p50_ms, sample.p95_ms, dropped, "httpx")
 
 
 def resident_mib(pid: int) -> float:

@@ -73,12 +73,19 @@ class Plan:
     add_runs: int = 30
     budget_s: float = 20.0
     requests: int = 3000
+    rate_seconds: float = 10.0
     connections: int = CONNECTIONS
 
     @classmethod
     def quick(cls, connections: int = CONNECTIONS) -> Plan:
         return cls(
-            runs=5, change_runs=30, add_runs=5, budget_s=3.0, requests=300, connections=connections
+            runs=5,
+            change_runs=30,
+            add_runs=5,
+            budget_s=3.0,
+            requests=300,
+            rate_seconds=3.0,
+            connections=connections,
         )
 
 
@@ -90,7 +97,7 @@ class Figures:
     version: str
     size: int
     seed_s: float = 0.0
-    samples: dict[str, Sample] = field(default_factory=dict)
+    samples: dict[str, Sample | dav.Rate] = field(default_factory=dict)
     rss_mib: float = 0.0
     add_how: str = ""
 
@@ -116,10 +123,11 @@ def rows(connections: int) -> list[Row]:
     ]
 
 
-def _line(figures: Figures, key: str, sample: Sample, rate: bool = False) -> str:
-    tail = f", {sample.per_second:,.0f} req/s" if rate else ""
-    if isinstance(sample, dav.Rate) and sample.dropped:
-        tail += f", {sample.dropped} dropped"
+def _line(figures: Figures, key: str, sample: Sample | dav.Rate) -> str:
+    tail = ""
+    if isinstance(sample, dav.Rate):
+        tail = f", {sample.per_second:,.0f} req/s ({sample.client})"
+        tail += f", {sample.dropped} dropped" if sample.dropped else ""
     return (
         f"[{figures.server} {figures.size:,}] {key}: p50 {sample.p50_ms:.2f} ms, "
         f"p95 {sample.p95_ms:.2f} ms, {sample.runs} runs{tail}"
@@ -132,9 +140,9 @@ def measure_dav(
     """The CardDAV figures, the same for every server; `change` alters exactly one card."""
     size, path = figures.size, book.path
 
-    def keep(key: str, sample: Sample, rate: bool = False) -> None:
+    def keep(key: str, sample: Sample | dav.Rate) -> None:
         figures.samples[key] = sample
-        say(_line(figures, key, sample, rate))
+        say(_line(figures, key, sample))
 
     with book.client() as client:
         cards, token = dav.initial_sync(client, path)
@@ -172,10 +180,10 @@ def measure_dav(
             book.base_url,
             poll,
             total=plan.requests,
+            seconds=plan.rate_seconds,
             connections=plan.connections,
             auth=book.auth,
         ),
-        rate=True,
     )
 
 
@@ -285,9 +293,13 @@ def _measure_circlebook(
 
     me = dav.Request("GET", "/v1/me", 200, headers=member.headers)
     figures.samples["me"] = dav.rate(
-        base_url, me, total=plan.requests, connections=plan.connections
+        base_url,
+        me,
+        total=plan.requests,
+        seconds=plan.rate_seconds,
+        connections=plan.connections,
     )
-    say(_line(figures, "me", figures.samples["me"], rate=True))
+    say(_line(figures, "me", figures.samples["me"]))
 
     people = iter(joiners)
 
@@ -311,7 +323,9 @@ def _circlebook_version() -> str:
         return "?"
 
 
-def _advantage(row: Row, ours: Sample | None, theirs: Sample | None) -> float | None:
+def _advantage(
+    row: Row, ours: Sample | dav.Rate | None, theirs: Sample | dav.Rate | None
+) -> float | None:
     """How many times circlebook is ahead: their time over ours, or our rate over theirs."""
     if ours is None or theirs is None:
         return None
@@ -373,13 +387,19 @@ def table(size: int, everyone: list[Figures], connections: int) -> str:
     return "\n".join([f"{size:,} people", fmt(grid[0]), rule, *(fmt(r) for r in grid[1:])])
 
 
-def _cell(row: Row, sample: Sample | None) -> str:
+def _cell(row: Row, sample: Sample | dav.Rate | None) -> str:
     if sample is None:
         return "-"
     if not row.rate:
         return f"{sample.p50_ms:,.2f}"
     dropped = sample.dropped if isinstance(sample, dav.Rate) else 0
     return f"{sample.per_second:,.0f}" + (f" ({dropped} dropped)" if dropped else "")
+
+
+def _rate_how(plan: Plan) -> str:
+    if dav.rate_client() == "wrk":
+        return f"wrk for {plan.rate_seconds:g} s"
+    return f"an asyncio httpx client, {plan.requests:,} requests (install wrk for a lighter one)"
 
 
 def _servers(text: str) -> list[str]:
@@ -441,8 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     say(
         "client: httpx with keep-alive, on the same cores as the server; times from request "
-        "to last byte; req/s from an asyncio client over "
-        f"{plan.connections} connections, {plan.requests:,} requests"
+        f"to last byte; req/s over {plan.connections} connections from {_rate_how(plan)}"
     )
     started = time.perf_counter()
     tables = []

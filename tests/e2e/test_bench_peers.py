@@ -7,10 +7,12 @@ benchmark itself, which a test run never does.
 from __future__ import annotations
 
 import pytest
-from bench import peers
+from bench import dav_timings, peers
 from bench.stats import Sample
 
-TINY = peers.Plan(runs=2, change_runs=3, add_runs=2, budget_s=1.0, requests=20, connections=2)
+TINY = peers.Plan(
+    runs=2, change_runs=3, add_runs=2, budget_s=1.0, requests=20, rate_seconds=1, connections=2
+)
 
 
 @pytest.mark.slow
@@ -20,6 +22,7 @@ def test_every_circlebook_figure_is_measured_on_a_small_book() -> None:
     assert set(figures.samples) == {"initial", "change", "query", "json", "add", "poll", "me"}
     assert all(sample.runs >= 2 for sample in figures.samples.values())
     assert figures.samples["poll"].per_second > 0
+    assert figures.samples["me"].per_second > 0
     assert figures.rss_mib > 10
     assert "invite + accept" in figures.add_how
     table = peers.table(5, [figures], TINY.connections)
@@ -28,8 +31,10 @@ def test_every_circlebook_figure_is_measured_on_a_small_book() -> None:
 
 def _figures(server: str, ms: float, per_second: float, rss: float) -> peers.Figures:
     timing = Sample(seconds=[ms / 1000] * 3, wall=3 * ms / 1000)
-    rate = Sample(seconds=[0.001] * 10, wall=10 / per_second)
-    samples = dict.fromkeys(("initial", "change", "query", "add"), timing)
+    rate = dav_timings.Rate(10, 10 / per_second, 1.0, 2.0, 0, "httpx")
+    samples: dict[str, Sample | dav_timings.Rate] = dict.fromkeys(
+        ("initial", "change", "query", "add"), timing
+    )
     samples["poll"] = rate
     if server == "circlebook":
         samples |= {"json": timing, "me": rate}
@@ -52,3 +57,16 @@ def test_the_table_sets_each_peer_against_circlebook_and_judges_the_targets() ->
     assert "10.0x" in poll and "2.0x" in poll
     memory = next(line for line in lines if line.startswith("resident memory"))
     assert "0.50x" in memory and "2.00x" in memory
+
+
+@pytest.mark.slow
+def test_the_rates_fall_back_to_httpx_where_wrk_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dav_timings.shutil, "which", lambda _name: None)
+
+    figures = peers.measure_circlebook(4, TINY)
+
+    rates = [figures.samples[key] for key in ("poll", "me")]
+    assert all(isinstance(r, dav_timings.Rate) and r.client == "httpx" for r in rates)
+    assert all(isinstance(r, dav_timings.Rate) and r.runs == TINY.requests for r in rates)
