@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,6 @@ from bench.server import _die_with_parent, _stop, _tail, free_port
 PACKAGES = ("radicale", "xandikos")
 VENV = Path(__file__).resolve().parent.parent / ".bench-peers" / "venv"
 STARTUP_TIMEOUT = 60.0
-# Xandikos commits every PUT to git; a few at once keep both cores busy.
-PUT_THREADS = 8
 RADICALE_USER = ("bench", "bench")
 MAX_CONNECTIONS = 256
 
@@ -62,8 +59,8 @@ class Peer:
     book: AddressBook
     pid: int
     version: str
-    # How the server takes many cards at once (Radicale: the whole collection in one PUT).
-    bulk_put: bool
+    # How long putting the people in took, not counted in any figure.
+    seed_s: float
 
 
 def vcard(n: int, name: str | None = None) -> str:
@@ -76,32 +73,44 @@ def vcard(n: int, name: str | None = None) -> str:
     )
 
 
-def card_path(peer: Peer, n: int) -> str:
-    return f"{peer.book.path}member-{n}.vcf"
-
-
-def put_card(dav: httpx.Client, peer: Peer, n: int, name: str | None = None) -> None:
+def put_card(dav: httpx.Client, book: AddressBook, n: int, name: str | None = None) -> None:
+    """PUT person `n` (renamed to `name` if given) as one vCard, as a contacts app does."""
     headers = {"Content-Type": "text/vcard; charset=utf-8"}
-    expect(dav.put(card_path(peer, n), content=vcard(n, name), headers=headers), 201, 204)
+    path = f"{book.path}member-{n}.vcf"
+    expect(dav.put(path, content=vcard(n, name), headers=headers), 201, 204)
 
 
-def fill(peer: Peer, size: int) -> None:
-    """Put `size` people into the peer's address book, as fast as it takes them."""
-    if peer.bulk_put:
-        # Radicale replaces a collection with the cards of one uploaded file.
-        body = "".join(vcard(n) for n in range(size))
-        with peer.book.client() as dav:
-            headers = {"Content-Type": "text/vcard; charset=utf-8"}
-            expect(dav.put(peer.book.path, content=body, headers=headers), 201, 204)
-        return
-    limits = httpx.Limits(max_connections=PUT_THREADS)
-    with (
-        httpx.Client(
-            base_url=peer.book.base_url, auth=peer.book.auth, timeout=600, limits=limits
-        ) as dav,
-        ThreadPoolExecutor(PUT_THREADS) as pool,
-    ):
-        list(pool.map(lambda n: put_card(dav, peer, n), range(size)))
+def put_all(book: AddressBook, size: int) -> None:
+    """Put `size` people as one upload of the whole collection, which Radicale takes in bulk."""
+    body = "".join(vcard(n) for n in range(size))
+    with book.client() as dav:
+        headers = {"Content-Type": "text/vcard; charset=utf-8"}
+        expect(dav.put(book.path, content=body, headers=headers), 201, 204)
+
+
+def commit_all(collection: Path, size: int) -> None:
+    """Commit `size` people to a Xandikos address book's git repository in one commit.
+
+    Xandikos keeps each card as one file in the collection's git tree and
+    commits every PUT, rewriting the whole index each time: PUT one by one,
+    1,000 cards took over a minute here and 10,000 would take most of an hour.
+    The files written here are those its PUT writes (one `{uid}.vcf` each).
+    """
+    for n in range(size):
+        (collection / f"member-{n}.vcf").write_text(vcard(n), newline="")
+    git = [
+        "git",
+        "-C",
+        str(collection),
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@localhost",
+    ]
+    subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+    subprocess.run(
+        [*git, "commit", "-q", "-m", f"Add {size} people"], check=True, capture_output=True
+    )
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], book: AddressBook, log: Path) -> None:
@@ -138,8 +147,9 @@ def _process(argv: list[str], book: AddressBook, log: Path) -> Iterator[int]:
 
 
 @contextmanager
-def radicale(bin_dir: Path, workdir: Path, version: str) -> Iterator[Peer]:
-    """Radicale with `auth type = none` (any user name, any password) and files on disk.
+def radicale(bin_dir: Path, workdir: Path, version: str, size: int) -> Iterator[Peer]:
+    """Radicale with `auth type = none` (any user name, any password) and files on disk,
+    holding `size` people uploaded in one PUT of the collection.
 
     Its default of 8 connections at once would drop the rest of a concurrent
     client's; it is raised so that it is asked what the others are asked.
@@ -167,19 +177,24 @@ def radicale(bin_dir: Path, workdir: Path, version: str) -> Iterator[Peer]:
         )
         with book.client() as dav:
             expect(dav.request("MKCOL", book.path, content=mkcol, headers=XML), 201)
-        yield Peer(book, pid, version, bulk_put=True)
+        t0 = time.perf_counter()
+        put_all(book, size)
+        yield Peer(book, pid, version, time.perf_counter() - t0)
 
 
 @contextmanager
-def xandikos(bin_dir: Path, workdir: Path, version: str) -> Iterator[Peer]:
-    """Xandikos with its default address book (`--defaults`), a git repository on disk."""
+def xandikos(bin_dir: Path, workdir: Path, version: str, size: int) -> Iterator[Peer]:
+    """Xandikos with its default address book (`--defaults`), a git repository on disk,
+    holding `size` people: a first start lays the repository out, the people are
+    committed to it (`commit_all`), and the server is started again over it."""
     port = free_port()
+    storage = workdir / "xandikos-storage"
     argv = [
         str(bin_dir / "xandikos"),
         "serve",
         "--defaults",
         "-d",
-        str(workdir / "xandikos-storage"),
+        str(storage),
         "--state-dir",
         str(workdir / "xandikos-state"),
         "-l",
@@ -189,14 +204,21 @@ def xandikos(bin_dir: Path, workdir: Path, version: str) -> Iterator[Peer]:
         "--no-detect-systemd",
     ]
     book = AddressBook("Xandikos", f"http://127.0.0.1:{port}", "/user/contacts/addressbook/")
-    with _process(argv, book, workdir / "xandikos.log") as pid:
-        yield Peer(book, pid, version, bulk_put=False)
+    log = workdir / "xandikos.log"
+    t0 = time.perf_counter()
+    with _process(argv, book, log):
+        pass
+    commit_all(storage / book.path.strip("/"), size)
+    with _process(argv, book, log) as pid:
+        yield Peer(book, pid, version, time.perf_counter() - t0)
 
 
-def starters(
-    bin_dir: Path, found: dict[str, str]
-) -> dict[str, Callable[[Path], AbstractContextManager[Peer]]]:
+Starter = Callable[[Path, int], AbstractContextManager[Peer]]
+
+
+def starters(bin_dir: Path, found: dict[str, str]) -> dict[str, Starter]:
+    """How to start each peer in a work directory with a number of people in it."""
     return {
-        "Radicale": lambda workdir: radicale(bin_dir, workdir, found["radicale"]),
-        "Xandikos": lambda workdir: xandikos(bin_dir, workdir, found["xandikos"]),
+        "Radicale": lambda workdir, size: radicale(bin_dir, workdir, found["radicale"], size),
+        "Xandikos": lambda workdir, size: xandikos(bin_dir, workdir, found["xandikos"], size),
     }

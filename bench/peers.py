@@ -8,9 +8,10 @@ own: circlebook (`circlebook serve` on SQLite, seeded as `make bench` does: an
 owner and a member signed in through the API, the book created and the member
 accepted through the API, the rest written straight into the tables), Radicale
 and Xandikos (installed from PyPI into `.bench-peers/venv`, never into the
-project's environment; the same N people PUT as vCards, Radicale's in one bulk
-upload of the collection, Xandikos' one card per PUT, 8 at once). Seeding time
-is shown but is not part of any figure.
+project's environment; the same N people as vCards: Radicale's PUT in one bulk
+upload of the collection, Xandikos' committed to its git store in one commit,
+since its PUT commits each card and 1,000 one by one took two minutes). Seeding
+time is shown but is not part of any figure.
 
 Then, over HTTP with keep-alive, each is asked the same things a contacts app
 asks: the initial sync (sync-collection with no token, then addressbook-multiget
@@ -34,7 +35,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -99,7 +99,6 @@ class Figures:
     seed_s: float = 0.0
     samples: dict[str, Sample | dav.Rate] = field(default_factory=dict)
     rss_mib: float = 0.0
-    add_how: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,32 +186,23 @@ def measure_dav(
     )
 
 
-def measure_peer(
-    start: Callable[[Path], AbstractContextManager[peer_servers.Peer]],
-    name: str,
-    size: int,
-    plan: Plan,
-) -> Figures:
+def measure_peer(start: peer_servers.Starter, name: str, size: int, plan: Plan) -> Figures:
     with (
         tempfile.TemporaryDirectory(prefix=f"circlebook-bench-{name.lower()}-") as tmp,
-        start(Path(tmp)) as peer,
+        start(Path(tmp), size) as peer,
     ):
-        figures = Figures(name, peer.version, size, add_how="PUT one vCard")
-        say(f"[{name} {size:,}] up at {peer.book.base_url}; putting {size:,} vCards")
-        t0 = time.perf_counter()
-        peer_servers.fill(peer, size)
-        figures.seed_s = time.perf_counter() - t0
-        say(f"[{name} {size:,}] seeded in {figures.seed_s:.1f} s")
+        figures = Figures(name, peer.version, size, seed_s=peer.seed_s)
+        say(f"[{name} {size:,}] up at {peer.book.base_url}; {size:,} people in {peer.seed_s:.1f} s")
         with peer.book.client() as client:
             measure_dav(
                 figures,
                 peer.book,
-                lambda: peer_servers.put_card(client, peer, 1, "Renamed Member"),
+                lambda: peer_servers.put_card(client, peer.book, 1, "Renamed Member"),
                 plan,
             )
             added = iter(range(size, size + plan.add_runs + 1))
             figures.samples["add"] = dav.timed(
-                lambda: peer_servers.put_card(client, peer, next(added)),
+                lambda: peer_servers.put_card(client, peer.book, next(added)),
                 runs=plan.add_runs,
                 budget_s=plan.budget_s,
             )
@@ -226,7 +216,6 @@ def measure_circlebook(size: int, plan: Plan, cb_version: str = "") -> Figures:
     if size < 3:
         raise ValueError("a circlebook book here holds at least 3 (owner, member, one more)")
     figures = Figures("circlebook", cb_version or _circlebook_version(), size)
-    figures.add_how = "JSON invite + accept (its CardDAV is read-only)"
     with tempfile.TemporaryDirectory(prefix="circlebook-bench-peers-") as tmp:
         workdir = Path(tmp)
         outbox, log = workdir / "outbox.jsonl", workdir / "server.log"
