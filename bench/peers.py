@@ -53,7 +53,8 @@ from circlebook.storage.database import make_engine
 
 SERVERS = ("circlebook", "radicale", "xandikos")
 TARGET_SIZE = 10_000
-# Radicale takes 8 connections at once by default; more are closed under load.
+# Radicale takes 8 connections at once by default, and closed some of 32 even with
+# that raised: a load every server here answers whole.
 CONNECTIONS = 8
 # How many times faster than each peer circlebook should be at 10,000 people.
 TARGETS = {
@@ -72,6 +73,7 @@ class Plan:
     change_runs: int = 200
     add_runs: int = 30
     budget_s: float = 20.0
+    # A rate runs for `rate_seconds` with wrk, or `requests` times with the httpx fallback.
     requests: int = 3000
     rate_seconds: float = 10.0
     connections: int = CONNECTIONS
@@ -106,7 +108,7 @@ class Row:
     key: str
     label: str
     rate: bool = False
-    # The circlebook row a peer's figure is compared with (the JSON fetch with their REPORT).
+    # For a circlebook-only row, the peers' row it is set against (JSON fetch: their REPORT).
     peer_key: str = ""
 
 
