@@ -125,6 +125,8 @@ def rows(connections: int) -> list[Row]:
 
 
 def _line(figures: Figures, key: str, sample: Sample | dav.Rate) -> str:
+    if not sample.runs:
+        return f"[{figures.server} {figures.size:,}] {key}: no answer in {sample.wall:.0f} s"
     tail = ""
     if isinstance(sample, dav.Rate):
         tail = f", {sample.per_second:,.0f} req/s ({sample.client})"
@@ -321,6 +323,9 @@ def _advantage(
     if ours is None or theirs is None:
         return None
     if row.rate:
+        if not theirs.per_second and theirs.wall:
+            # Nothing answered within the run: their rate was under one per run.
+            return ours.per_second * theirs.wall
         return ours.per_second / theirs.per_second if theirs.per_second else None
     return theirs.p50_ms / ours.p50_ms if ours.p50_ms else None
 
@@ -346,10 +351,10 @@ def table(size: int, everyone: list[Figures], connections: int) -> str:
             targets = TARGETS.get(row.key, {})
             goals = []
             for p in peers:
-                adv = _advantage(
-                    row, ours.samples.get(row.key), p.samples.get(row.peer_key or row.key)
-                )
-                cells.append(f"{adv:,.1f}x" if adv is not None else "")
+                theirs = p.samples.get(row.peer_key or row.key)
+                adv = _advantage(row, ours.samples.get(row.key), theirs)
+                at_least = row.rate and theirs is not None and not theirs.runs
+                cells.append("" if adv is None else f"{'>' if at_least else ''}{adv:,.1f}x")
                 want = targets.get(p.server)
                 if want:
                     verdict = ""
@@ -383,6 +388,8 @@ def _cell(row: Row, sample: Sample | dav.Rate | None) -> str:
         return "-"
     if not row.rate:
         return f"{sample.p50_ms:,.2f}"
+    if not sample.runs:
+        return f"none in {sample.wall:.0f} s"
     dropped = sample.dropped if isinstance(sample, dav.Rate) else 0
     return f"{sample.per_second:,.0f}" + (f" ({dropped} dropped)" if dropped else "")
 

@@ -69,3 +69,12 @@ def test_the_rates_fall_back_to_httpx_where_wrk_is_not_installed(
     rates = [figures.samples[key] for key in ("poll", "me")]
     assert all(isinstance(r, dav_timings.Rate) and r.client == "httpx" for r in rates)
     assert all(isinstance(r, dav_timings.Rate) and r.runs == TINY.requests for r in rates)
+
+
+def test_a_peer_that_answers_no_poll_in_the_run_is_shown_as_a_lower_bound() -> None:
+    everyone = [_figures("circlebook", 10, 1000, 100), _figures("Radicale", 500, 100, 50)]
+    everyone[1].samples["poll"] = dav_timings.Rate(0, 10.0, 0.0, 0.0, 0, "wrk")
+
+    poll = next(line for line in peers.table(10_000, everyone, 8).splitlines() if "CTag" in line)
+
+    assert "none in 10 s" in poll and ">10,000.0x" in poll
