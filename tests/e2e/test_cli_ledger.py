@@ -6,13 +6,17 @@ records directly in its database, as someone with access to it could.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
+from circlebook.client import AsyncClient, Client
+from circlebook.domain.ledger import verify
 from circlebook.storage.database import make_engine
 from circlebook.storage.schema import metadata
 from tests.conftest import SECRET
@@ -125,3 +129,29 @@ def test_an_empty_ledger_verifies_with_no_head(
     owner = terminal(("+8615100151204", "Zhao"))
     assert "ledger verified: 0 records, no head yet" in owner.cli("ledger", "--verify")
     assert "Nothing recorded yet." in owner.cli("ledger")
+
+
+def test_the_sdks_read_every_page_newest_first(
+    terminal: Callable[[tuple[str, str]], Terminal], backend: tuple[Server, Engine]
+) -> None:
+    server, _ = backend
+    owner = terminal(OWNER)
+    member = terminal(("+8615100151205", "Qian"))
+    for title in ("One", "Two", "Three"):
+        joined(owner, member, title, "+8615100151205")
+    token = json.loads(member.session_file.read_text())["token"]
+
+    with Client(server.url, token) as client:
+        first = client.ledger(limit=4)
+        assert [r["seq"] for r in first.records] == [6, 5, 4, 3]
+        assert first.next_after == 3
+        assert client.ledger(after=3).records[0]["seq"] == 2
+        records = list(client.ledger_records(limit=2))
+
+    async def read_async() -> list[dict[str, Any]]:
+        async with AsyncClient(server.url, token) as client:
+            return [r async for r in client.ledger_records(limit=4)]
+
+    assert [r["seq"] for r in records] == [6, 5, 4, 3, 2, 1]
+    assert asyncio.run(read_async()) == records
+    assert verify(list(reversed(records)), None) is None

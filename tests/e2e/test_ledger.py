@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from circlebook.domain.ledger import verify
+from circlebook.services import auth
+from circlebook.services import invitations as invitation_service
 from circlebook.storage.schema import ledger
 from tests.conftest import FakeClock, sign_in
 from tests.e2e.dav import book_with
@@ -289,3 +292,29 @@ def test_a_record_rewritten_in_the_database_no_longer_verifies(
     with engine.begin() as conn:
         conn.execute(text("UPDATE ledger SET body = replace(body, 'red', 'all') WHERE seq = 1"))
     assert "record 1 was changed" in str(verify(whole(sign_in(client, outbox, ME)), None))
+
+
+def test_concurrent_changes_to_one_account_chain_without_a_gap_or_a_fork(
+    client: TestClient, people: Any
+) -> None:
+    owners = [people(f"+86137001375{n:02d}", f"Owner {n}") for n in range(8)]
+    me = people(ME, "Mia")
+    book_ids = [create(o, {"phone": ME}, title=f"Book {n}")["id"] for n, o in enumerate(owners)]
+    invitations = {b: me.invitation_to(b) for b in book_ids}
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    account = auth.authenticate(rt, me.token)
+
+    def answer(book_id: str) -> None:
+        # Half accept and half decline at once: every answer appends to one chain.
+        if book_ids.index(book_id) % 2:
+            invitation_service.decline(rt, account, invitations[book_id])
+        else:
+            invitation_service.accept(rt, account, invitations[book_id])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(answer, book_ids))
+
+    records = whole(me)
+    assert [r["seq"] for r in records] == list(range(1, 17))
+    assert verify(records, None) is None
+    assert sorted(r["kind"] for r in records[8:]) == ["accepted"] * 4 + ["declined"] * 4
