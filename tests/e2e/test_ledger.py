@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from circlebook.domain.ledger import verify
-from circlebook.services import auth
+from circlebook.services import auth, books
 from circlebook.services import invitations as invitation_service
 from circlebook.storage.schema import ledger
 from tests.conftest import FakeClock, sign_in
@@ -318,3 +318,34 @@ def test_concurrent_changes_to_one_account_chain_without_a_gap_or_a_fork(
     assert [r["seq"] for r in records] == list(range(1, 17))
     assert verify(records, None) is None
     assert sorted(r["kind"] for r in records[8:]) == ["accepted"] * 4 + ["declined"] * 4
+
+
+def test_renames_and_joins_at_once_neither_fail_nor_lose_a_record(
+    client: TestClient, people: Any
+) -> None:
+    owner = people(OWNER, "Olga")
+    joiners = [people(f"+86137001376{n:02d}", f"Joiner {n}") for n in range(6)]
+    book_id = create(owner, *({"phone": j.phone} for j in joiners), title="Busy")["id"]
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    waiting = {j.phone: j.invitation_to(book_id) for j in joiners}
+
+    def act(n: int) -> None:
+        if n < len(joiners):
+            joiner = joiners[n]
+            account = auth.authenticate(rt, joiner.token)
+            invitation_service.accept(rt, account, waiting[joiner.phone])
+        else:
+            books.rename_book(rt, auth.authenticate(rt, owner.token), book_id, f"Busy {n}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(act, range(len(joiners) + 6)))
+
+    for person in (owner, *joiners):
+        assert verify(whole(person), None) is None
+    # Each joiner saw every rename committed after its own join, and none before it.
+    renames_of_owner = kinds(owner).count("renamed")
+    assert renames_of_owner == 6
+    for joiner in joiners:
+        records = whole(joiner)
+        assert [r["kind"] for r in records[:2]] == ["invited", "accepted"]
+        assert {r["kind"] for r in records[2:]} <= {"renamed"}

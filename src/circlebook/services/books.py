@@ -132,9 +132,9 @@ def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> Book
         # owner_of found the owner's entry, so the book
         assert book is not None
         assert me is not None
+        version = uow.books.bump(book_id, now, title=title)
         if title != book.title:
             ledger.renamed(uow, book, title, me, now)
-        version = uow.books.bump(book_id, now, title=title)
         events.book_changed(rt, uow, book_id, version, now)
         uow.commit()
     return get_book(rt, account, book_id)
@@ -160,8 +160,10 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
         # owner_of found the owner's entry, so the book
         assert book is not None
         assert me is not None
-        ledger.owner_changed(uow, book, me, target, now)
         version = uow.books.bump(book_id, now)
+        # After the bump, as everywhere: the book's row is locked before the ledger's
+        # lock, never the other way round, so two changes cannot wait on each other.
+        ledger.owner_changed(uow, book, me, target, now)
         uow.books.set_owner(book_id, target.account_id)
         # Owners carry no tags: the new one's are cleared, and the old one's entry
         # (which had none) joins the untagged members.
@@ -193,6 +195,9 @@ def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
 
 def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:
     """Inside the caller's unit of work (the owner checked): remove the book, tell its members."""
+    # The bump locks the book's row first: nobody joins between reading its members
+    # and removing it, and the ledger's lock is taken after it, as in every change.
+    uow.books.bump(book_id, now)
     members = uow.entries.account_ids(book_id)
     book = uow.books.get(book_id)
     if book is not None:

@@ -192,8 +192,8 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
             raise ConflictError("the owner's entry goes only when the book is dissolved")
         if not viewer.is_owner and target.account_id != account.id:
             raise ForbiddenError("only the owner removes another member")
-        ledger.departed(uow, target, me, now)
         leave(rt, uow, target, now)
+        ledger.departed(uow, target, me, now)
         uow.commit()
 
 

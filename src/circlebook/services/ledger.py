@@ -1,7 +1,9 @@
 """The consent ledger: what happened to each account's consent, written with the change itself.
 
 Each function here records inside the caller's unit of work, so a record exists
-exactly when its change was committed. A record names only the book (id and
+exactly when its change was committed. Callers append after they lock the book's
+row (by bumping its version), as they record events: the ledger's lock is always
+the second one taken, so two changes never wait on each other. A record names only the book (id and
 title) and the account's own entry (no invitation id either: an invitation that
 expires leaves no trace anywhere); another person appears as their entry id in
 that book and their role, never by number, name or account id. Entry ids are
