@@ -15,7 +15,8 @@ from rich.prompt import Prompt
 from circlebook.client import render
 from circlebook.client.cli.root import CliError, JsonOpt, app, connected
 from circlebook.client.config import forget_session, load_ledger_head, save_ledger_head
-from circlebook.domain import ledger as chain
+from circlebook.domain.ledger import head as chain_head
+from circlebook.domain.ledger import verify as verify_chain
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -123,10 +124,10 @@ def ledger(
 
 def _verify(oldest_first: list[dict[str, Any]], server: str, account_id: str) -> None:
     known = load_ledger_head(server, account_id)
-    problem = chain.verify(oldest_first, known)
+    problem = verify_chain(oldest_first, known)
     if problem is not None:
         raise CliError(f"ledger NOT verified: {problem}")
-    newest = chain.head(oldest_first)
+    newest = chain_head(oldest_first)
     if newest is None:
         render.say("ledger verified: 0 records, no head yet")
         return
