@@ -7,11 +7,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from circlebook.domain.ledger import head, verify
 from circlebook.domain.model import Account
 from circlebook.services import events
 from circlebook.storage.schema import metadata
 from tests.conftest import sign_in
 from tests.e2e.dav import book_with
+from tests.e2e.test_ledger import whole
 
 ME = "+8613700137201"
 MY_NAME = "Zhu Qiqi"
@@ -102,6 +104,9 @@ def test_erasure_leaves_no_trace_and_the_others_carry_on(
     before = {p.phone: p.entries(theirs)["sync_token"] for p in (owner2, member3)}
     assert my_entry in {e["id"] for e in member3.entries(theirs)["entries"]}
     assert traces(engine, [*SPELLINGS, MY_NAME, me.account["id"]])
+    others = (owner2, member1, member2, member3, newcomer)
+    heads = {p.phone: head(whole(p)) for p in others}
+    assert sum(1 for h in heads.values() if h) == 4  # the owner of Theirs has none yet
 
     gone = erase(me, {"confirm": ME})
 
@@ -117,6 +122,12 @@ def test_erasure_leaves_no_trace_and_the_others_carry_on(
         assert delta["removed"] == [my_entry]
         assert my_entry not in {e["id"] for e in person.entries(theirs)["entries"]}
     assert newcomer.get("/v1/invitations").json()["invitations"] == []
+    # Everyone else's ledger still verifies against the head they kept before, and
+    # says what my leaving did to their consent, without a word of who I was.
+    for person in others:
+        assert verify(whole(person), heads[person.phone]) is None, person.phone
+    assert [r["kind"] for r in whole(member1)][-1] == "book_dissolved"
+    assert [r["kind"] for r in whole(newcomer)][-2:] == ["withdrawn", "withdrawn"]
     kinds = {
         (e.type.value, e.book_id or e.data.get("book_id"))
         for e in replayed(client, owner2, [theirs])

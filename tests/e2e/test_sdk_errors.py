@@ -224,6 +224,7 @@ EXPECTED_ALL = [
     "InviteLink",
     "Invitee",
     "Joined",
+    "LedgerPage",
     "LocalBook",
     "NewAppPassword",
     "NotFoundError",
@@ -248,6 +249,10 @@ SERVER_SIDE = {
     "serving",
     "__main__",
 }
+# The one rule both sides must apply alike: the consent ledger's hash chain, which the
+# terminal checks with the very code the server chains with. It is standard library only
+# (tests/unit/test_architecture.py keeps the domain so), so the client still runs anywhere.
+SHARED = "circlebook.domain.ledger"
 
 
 def test_the_client_package_exports_exactly_its_public_names() -> None:
@@ -282,6 +287,8 @@ def test_the_client_package_imports_nothing_from_the_server_side() -> None:
         for module in imported_modules(path, package):
             seen.add(module)
             names = module.split(".")
+            if module == SHARED or module.startswith(f"{SHARED}."):
+                continue
             if names[0] == "circlebook" and len(names) > 1 and names[1] in SERVER_SIDE:
                 wrong.append((path.name, module))
     assert wrong == []

@@ -284,3 +284,25 @@ class AccountDelete(Body):
         str,
         Field(min_length=1, max_length=40, description="my own phone number, to say I mean it"),
     ]
+
+
+class LedgerRecordOut(BaseModel):
+    """One record of my consent ledger; each kind adds its own fields (book, by, tags...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    seq: int
+    kind: str
+    at: str
+    prev: str = Field(description="the previous record's hash; empty for seq 1")
+    hash: str = Field(
+        description="hex SHA-256 of the record's canonical JSON (sorted keys, no spaces, "
+        "UTF-8) without `hash`"
+    )
+
+
+class LedgerOut(BaseModel):
+    records: list[LedgerRecordOut] = Field(description="newest first")
+    next_after: int | None = Field(
+        description="pass as `after` for the next, older, page; null on the last page"
+    )

@@ -24,6 +24,7 @@ from circlebook.client.models import (
     Invitee,
     InviteLink,
     Joined,
+    LedgerPage,
     NewAppPassword,
     Outcome,
     PendingInvitation,
@@ -213,6 +214,11 @@ def app_passwords() -> Call[list[AppPassword]]:
 
 def audience() -> Call[list[BookAudience]]:
     return Call("GET", "/v1/me/audience", lambda d: [BookAudience.from_json(b) for b in d["books"]])
+
+
+def ledger(after: int | None, limit: int | None) -> Call[LedgerPage]:
+    params = {k: str(v) for k, v in (("after", after), ("limit", limit)) if v is not None}
+    return Call("GET", "/v1/me/ledger", LedgerPage.from_json, params=params)
 
 
 def export_me() -> Call[dict[str, Any]]:

@@ -270,6 +270,23 @@ class BookAudience:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerPage:
+    """One page of my consent ledger, newest first.
+
+    Records are kept as the server sent them: their hash covers every field, so
+    `circlebook.domain.ledger.verify` checks them exactly as they came.
+    """
+
+    records: list[dict[str, Any]]
+    # The `after` for the next, older, page; None on the last.
+    next_after: int | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LedgerPage:
+        return cls(list(data["records"]), data["next_after"])
+
+
+@dataclass(frozen=True, slots=True)
 class NewAppPassword:
     """A new app password: `password` is shown this once; the server keeps only a hash."""
 

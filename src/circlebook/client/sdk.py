@@ -25,6 +25,7 @@ from circlebook.client.models import (
     Invitee,
     InviteLink,
     Joined,
+    LedgerPage,
     NewAppPassword,
     Outcome,
     PendingInvitation,
@@ -256,6 +257,20 @@ class Client:
         """For each of my books, the people who can see my number."""
         return self.send(calls.audience())
 
+    def ledger(self, after: int | None = None, limit: int | None = None) -> LedgerPage:
+        """One page of my consent ledger, newest first; `after` a seq, to read older ones."""
+        return self.send(calls.ledger(after, limit))
+
+    def ledger_records(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every record of my consent ledger, newest first, fetching page after page."""
+        after: int | None = None
+        while True:
+            page = self.ledger(after, limit)
+            yield from page.records
+            if page.next_after is None:
+                return
+            after = page.next_after
+
     def export_me(self) -> dict[str, Any]:
         """Everything the server holds about me, and every entry I can see (GDPR art. 20)."""
         return self.send(calls.export_me())
@@ -462,6 +477,19 @@ class AsyncClient:
 
     async def audience(self) -> list[BookAudience]:
         return await self.send(calls.audience())
+
+    async def ledger(self, after: int | None = None, limit: int | None = None) -> LedgerPage:
+        return await self.send(calls.ledger(after, limit))
+
+    async def ledger_records(self, limit: int | None = None) -> AsyncIterator[dict[str, Any]]:
+        after: int | None = None
+        while True:
+            page = await self.ledger(after, limit)
+            for record in page.records:
+                yield record
+            if page.next_after is None:
+                return
+            after = page.next_after
 
     async def export_me(self) -> dict[str, Any]:
         return await self.send(calls.export_me())

@@ -17,7 +17,7 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, Session
 from circlebook.domain.names import clean_name
-from circlebook.services import events, limits
+from circlebook.services import events, ledger, limits
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
@@ -132,8 +132,10 @@ def find_or_open_account(
     account = Account(new_id("a"), phone, name or "", now)
     uow.accounts.add(account)
     # Invitations sent before this number signed up reach it now.
-    for waiting in uow.invitations.pending_for_phone(phone, now):
-        events.invitation_received(uow, waiting, account.id, now)
+    waiting = uow.invitations.pending_for_phone(phone, now)
+    for invitation in waiting:
+        events.invitation_received(uow, invitation, account.id, now)
+    ledger.invited_before_opening(uow, account.id, waiting, now)
     return account, True
 
 

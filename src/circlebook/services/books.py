@@ -11,7 +11,7 @@ from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
 from circlebook.domain.sync import as_seen
 from circlebook.domain.visibility import Viewer
-from circlebook.services import events, reach, sync_tokens
+from circlebook.services import events, ledger, reach, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.entries import visible_entries
 from circlebook.services.ids import is_wellformed, new_book_id, new_id
@@ -146,7 +146,14 @@ def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> Book
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
+        book = uow.books.get(book_id)
+        me = uow.entries.of_account(book_id, account.id)
+        # owner_of found the owner's entry, so the book
+        assert book is not None
+        assert me is not None
         version = uow.books.bump(book_id, now, title=title)
+        if title != book.title:
+            ledger.renamed(uow, book, title, me, now)
         events.book_changed(rt, uow, book_id, version, now)
         uow.commit()
     return get_book(rt, account, book_id)
@@ -167,7 +174,15 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
             raise NotFoundError("no such member in this book", field="entry_id")
         if target.account_id == account.id:
             raise ConflictError("you already own this book", field="entry_id")
+        book = uow.books.get(book_id)
+        me = uow.entries.of_account(book_id, account.id)
+        # owner_of found the owner's entry, so the book
+        assert book is not None
+        assert me is not None
         version = uow.books.bump(book_id, now)
+        # After the bump, as everywhere: the book's row is locked before the ledger's
+        # lock, never the other way round, so two changes cannot wait on each other.
+        ledger.owner_changed(uow, book, me, target, now)
         uow.books.set_owner(book_id, target.account_id)
         # Owners carry no tags: the new one's are cleared, and the old one's entry
         # (which had none) joins the untagged members.
@@ -201,7 +216,13 @@ def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
 
 def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:
     """Inside the caller's unit of work (the owner checked): remove the book, tell its members."""
+    # The bump locks the book's row first: nobody joins between reading its members
+    # and removing it, and the ledger's lock is taken after it, as in every change.
+    uow.books.bump(book_id, now)
     members = uow.entries.account_ids(book_id)
+    book = uow.books.get(book_id)
+    if book is not None:
+        ledger.dissolved(uow, book, now)
     uow.books.remove(book_id)
     for member in members:
         events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)

@@ -14,7 +14,7 @@ from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, check_kept, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
 from circlebook.domain.visibility import Viewer, can_see, shown_tags
-from circlebook.services import events, sync_tokens
+from circlebook.services import events, ledger, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import view_version, viewer_in
@@ -142,7 +142,7 @@ def update_entry(
     new_tags = normalize_tags(tags) if tags is not None else None
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        viewer, _ = viewer_in(uow, book_id, account)
+        viewer, me = viewer_in(uow, book_id, account)
         target = _target(uow, viewer, book_id, entry_id)
         if not viewer.is_owner and target.account_id != account.id:
             raise ForbiddenError("only the owner changes another member's entry")
@@ -160,6 +160,7 @@ def update_entry(
             uow.departures.add(
                 book_id, Departure(target.id, target.account_id, target.tags, version), now
             )
+            ledger.retagged(uow, target, target.tags, new_tags, me, now)
         uow.entries.update(target.id, values)
         new_tags_now: frozenset[str] = values.get("tags", target.tags)
         events.book_changed(
@@ -185,13 +186,14 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
     """The owner removes a member; a member removing its own entry leaves the book."""
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        viewer, _ = viewer_in(uow, book_id, account)
+        viewer, me = viewer_in(uow, book_id, account)
         target = _target(uow, viewer, book_id, entry_id)
         if target.role is Role.OWNER:
             raise ConflictError("the owner's entry goes only when the book is dissolved")
         if not viewer.is_owner and target.account_id != account.id:
             raise ForbiddenError("only the owner removes another member")
         leave(rt, uow, target, now)
+        ledger.departed(uow, target, me, now)
         uow.commit()
 
 

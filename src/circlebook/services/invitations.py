@@ -18,7 +18,7 @@ from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
-from circlebook.services import events, reach
+from circlebook.services import events, ledger, reach
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
@@ -163,6 +163,7 @@ def _ask(
     known = uow.accounts.by_phone(invitation.phone)
     if known is not None:
         events.invitation_received(uow, invitation, known.id, stamp(now))
+        ledger.invited(uow, known.id, invitation, book, stamp(now))
     url, text = reach.link_and_text(rt.secret_key, invitation, book.title, owner_name, via)
     sent = reach.claim_text(rt, uow, invitation.phone, now)
     if sent:
@@ -279,6 +280,7 @@ def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> N
             invitation_id=invitation.id,
             book_id=invitation.book_id,
         )
+        ledger.withdrawn(uow, invitee.id, invitation, now)
 
 
 def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
@@ -336,6 +338,7 @@ def join(
     book = uow.books.get(invitation.book_id)
     assert book is not None  # its row was just locked by bump()
     at = stamp(now)
+    ledger.accepted(uow, book, entry, at)
     events.to_account(
         uow,
         EventType.INVITATION_ACCEPTED,
@@ -361,6 +364,7 @@ def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
         if invitation is None:
             raise NotFoundError("no such invitation: it was answered, revoked or has expired")
         tell_owner_declined(uow, invitation, now)
+        ledger.declined(uow, invitation, now)
         uow.commit()
 
 

@@ -20,7 +20,7 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, Entry, Invitation
 from circlebook.domain.names import clean_name
-from circlebook.services import auth, limits, reach
+from circlebook.services import auth, ledger, limits, reach
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.invitations import join, tell_owner_declined
@@ -130,6 +130,8 @@ def _answer_no(rt: Runtime, token: str, code: str, client: str | None, *, stop: 
         if taken is None:  # answered by a racing request a moment ago
             raise NotFoundError(_GONE)
         tell_owner_declined(uow, taken, stamp(now))
+        # Only a number with an account has a ledger to write to; a newcomer's no leaves none.
+        ledger.declined(uow, taken, stamp(now))
         if stop:
             _opt_out(rt, uow, invitation.phone, now)
         if uow.accounts.by_phone(invitation.phone) is None:
@@ -145,6 +147,7 @@ def _opt_out(rt: Runtime, uow: UnitOfWork, phone: str, now: datetime) -> None:
     uow.do_not_invite.add(auth.phone_key(rt.secret_key, phone), stamp(now))
     for invitation in uow.invitations.take_all_for_phone(phone):
         tell_owner_declined(uow, invitation, stamp(now))
+        ledger.declined(uow, invitation, stamp(now))
 
 
 def opt_out_by_reply(rt: Runtime, sender: str, text: str) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 
 from circlebook.domain.events import Event
+from circlebook.domain.ledger import Record
 from circlebook.domain.model import (
     Account,
     AppPassword,
@@ -167,6 +168,17 @@ class Events(Protocol):
     def replace_subject(self, account_id: str, alias: Callable[[str], str]) -> None: ...
 
 
+class Ledger(Protocol):
+    """Each account's consent ledger: records are only ever appended, each chained to the last."""
+
+    def append(
+        self, record_id: str, account_id: str, kind: str, at: str, fields: Mapping[str, Any]
+    ) -> Record: ...
+    def page(self, account_id: str, after: int | None, limit: int) -> list[Record]: ...
+    def all(self, account_id: str) -> list[Record]: ...
+    def forget(self, account_id: str) -> None: ...
+
+
 class Publisher(Protocol):
     """Tells subscribers, in this process or every instance, of events just committed."""
 
@@ -204,6 +216,8 @@ class UnitOfWork(Protocol):
     def events(self) -> Events: ...
     @property
     def app_passwords(self) -> AppPasswords: ...
+    @property
+    def ledger(self) -> Ledger: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -46,6 +46,7 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
             for book, me in uow.books.memberships(account.id)
         ]
         sent = [(i, uow.books.get(i.book_id)) for i in uow.invitations.sent_by(account.id, now)]
+        chain = uow.ledger.all(account.id)
     return {
         "exported_at": now,
         "account": {
@@ -86,6 +87,7 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
             }
             for i, book in sent
         ],
+        "ledger": chain,
     }
 
 
@@ -131,5 +133,8 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
         alias = partial(pseudonym, rt.secret_key, account.id)
         uow.departures.replace_account(account.id, alias)
         uow.events.replace_subject(account.id, alias)
+        # Last: dissolving and leaving above wrote to this ledger too. (The foreign key
+        # would cascade; erasure should not rest on a constraint nobody sees.)
+        uow.ledger.forget(account.id)
         uow.accounts.remove(account.id)
         uow.commit()

@@ -685,9 +685,14 @@ def _tags_or_none(text: str | None) -> frozenset[str] | None:
     return None if text is None else split_tags(text)
 
 
+# Any constant: the key of the advisory lock that orders event ids on PostgreSQL.
+# The consent ledger takes the same one: every change that writes a ledger record
+# records events too, and one lock held to commit cannot deadlock with another.
+ORDER_LOCK = 7_250_101
+
+
 class SqlEvents:
-    # Any constant: the key of the advisory lock that orders event ids on PostgreSQL.
-    _ORDER_LOCK = 7_250_101
+    _ORDER_LOCK = ORDER_LOCK
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

@@ -240,3 +240,19 @@ rate_counters = Table(
     Column("count", Integer, nullable=False),
     Column("last_at", TIME, nullable=False),
 )
+
+# Each account's consent ledger: what happened to its consent, append-only and hash
+# chained (circlebook.domain.ledger). `body` is the record's canonical JSON without
+# its hash, stored as hashed, so what is served is byte for byte what was chained.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("hash", String(64), nullable=False),
+    # Unique: two records can never share a place in one chain; and it serves the pages.
+    Index("ix_ledger_account_id_seq", "account_id", "seq", unique=True),
+)

@@ -13,6 +13,7 @@ from circlebook.domain.events import Event
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
+from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.repositories import (
@@ -122,6 +123,7 @@ class SqlUnitOfWork:
         self.counters = SqlCounters(conn)
         self.events = _Recording(SqlEvents(conn))
         self.app_passwords = SqlAppPasswords(conn)
+        self.ledger = SqlLedger(conn)
         return self
 
     def __exit__(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from circlebook.api.deps import AccountDep, RuntimeDep, TokenDep
-from circlebook.api.schemas import AccountDelete, AudienceOut, BookAudienceOut, SeerOut
-from circlebook.services import audience, privacy
+from circlebook.api.schemas import (
+    AccountDelete,
+    AudienceOut,
+    BookAudienceOut,
+    LedgerOut,
+    SeerOut,
+)
+from circlebook.services import audience, ledger, privacy
 
 router = APIRouter(prefix="/v1/me", tags=["privacy"])
 
@@ -27,6 +35,22 @@ def who_sees_me(rt: RuntimeDep, account: AccountDep) -> AudienceOut:
             for a in audience.who_sees_me(rt, account)
         ]
     )
+
+
+@router.get("/ledger", response_model=LedgerOut)
+def my_ledger(
+    rt: RuntimeDep,
+    account: AccountDep,
+    after: Annotated[
+        str | None, Query(max_length=20, description="a seq: list only older records")
+    ] = None,
+    limit: Annotated[str | None, Query(max_length=20, description="1 to 200; 50 if absent")] = None,
+) -> Response:
+    """My consent ledger, newest first: every invitation, answer, departure and change to a
+    book I was in, each record chained to the one before by its hash."""
+    found = ledger.page(rt, account, after, limit)
+    body = {"records": found.records, "next_after": found.next_after}
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def export_response(document: privacy.Document) -> Response:

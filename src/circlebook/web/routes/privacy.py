@@ -1,16 +1,17 @@
-"""A person's own data: who sees their number, a copy of all of it, and erasing it."""
+"""A person's own data: who sees their number, the record of their consent, a copy of all
+of it, and erasing it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from circlebook.domain.errors import InvalidInputError
-from circlebook.services import audience, privacy
+from circlebook.services import audience, ledger, privacy
 from circlebook.web import session
 from circlebook.web.feedback import explain
 from circlebook.web.rendering import render
@@ -23,6 +24,13 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/audience", name="audience")
 def who_sees_me(visit: MemberVisit) -> Response:
     return render(visit, "audience.html", books=audience.who_sees_me(visit.rt, visit.me))
+
+
+@router.get("/ledger", name="ledger")
+def my_ledger(
+    visit: MemberVisit, after: Annotated[str | None, Query(max_length=20)] = None
+) -> Response:
+    return render(visit, "ledger.html", page=ledger.page(visit.rt, visit.me, after, None))
 
 
 @router.get("/me", name="my_data")

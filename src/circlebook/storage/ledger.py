@@ -1,0 +1,77 @@
+"""The consent ledger repository: the storage side of `services.ports.Ledger`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from circlebook.domain.ledger import GENESIS, Record, canonical, chain
+from circlebook.storage.repositories import ORDER_LOCK
+from circlebook.storage.schema import ledger
+
+
+def _record(body: str, hash_: str) -> Record:
+    record: Record = orjson.loads(body)
+    record["hash"] = hash_
+    return record
+
+
+class SqlLedger:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(
+        self, record_id: str, account_id: str, kind: str, at: str, fields: Mapping[str, Any]
+    ) -> Record:
+        """Chain a record after the account's newest; must run in a write transaction.
+
+        SQLite's writers already take turns (BEGIN IMMEDIATE). On PostgreSQL two
+        transactions could both read the same newest record; the lock, held to
+        commit, makes the second read the first's record instead of colliding
+        with it on (account_id, seq).
+        """
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(ORDER_LOCK)))
+        last = self.conn.execute(
+            select(ledger.c.seq, ledger.c.hash)
+            .where(ledger.c.account_id == account_id)
+            .order_by(ledger.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
+        record = chain(prev, seq, kind, at, fields)
+        self.conn.execute(
+            insert(ledger).values(
+                id=record_id,
+                account_id=account_id,
+                seq=seq,
+                created_at=at,
+                body=canonical(record).decode(),
+                hash=record["hash"],
+            )
+        )
+        return record
+
+    def page(self, account_id: str, after: int | None, limit: int) -> list[Record]:
+        """Up to `limit` records older than seq `after` (or the newest), newest first."""
+        query = select(ledger.c.body, ledger.c.hash).where(ledger.c.account_id == account_id)
+        if after is not None:
+            query = query.where(ledger.c.seq < after)
+        rows = self.conn.execute(query.order_by(ledger.c.seq.desc()).limit(limit))
+        return [_record(r.body, r.hash) for r in rows]
+
+    def all(self, account_id: str) -> list[Record]:
+        """The whole chain, oldest first."""
+        rows = self.conn.execute(
+            select(ledger.c.body, ledger.c.hash)
+            .where(ledger.c.account_id == account_id)
+            .order_by(ledger.c.seq)
+        )
+        return [_record(r.body, r.hash) for r in rows]
+
+    def forget(self, account_id: str) -> None:
+        self.conn.execute(delete(ledger).where(ledger.c.account_id == account_id))
