@@ -105,6 +105,28 @@ def test_every_change_to_my_consent_is_recorded_for_me(people: Any, engine: Engi
     assert kinds(other) == ["invited", "accepted", "renamed", "owner_changed"]
 
 
+def test_a_change_to_the_name_i_am_shown_by_is_recorded_for_me_alone(people: Any) -> None:
+    owner, me = people(OWNER, "Olga"), people(ME, "Mia")
+    book_id, entry_ids = book_with(owner, "Club", [(me, [])])
+    my_entry = entry_ids[ME]
+    url = f"/v1/books/{book_id}/entries/{my_entry}"
+    assert owner.patch(url, json={"name": "Mia Chen"}).status_code == 200
+    assert owner.patch(url, json={"name": "Mia Chen"}).status_code == 200  # no change: no record
+    assert me.patch(url, json={"name": "Mimi"}).status_code == 200
+    records = whole(me)
+    assert [r["kind"] for r in records] == ["invited", "accepted", "renamed", "renamed"]
+    by_owner, by_me = records[2:]
+    assert (by_owner["old_name"], by_owner["new_name"]) == ("Mia", "Mia Chen")
+    assert by_owner["by"] == {"entry_id": entry_ids[OWNER], "role": "owner"}
+    assert (by_me["old_name"], by_me["new_name"], by_me["by"]["role"]) == (
+        "Mia Chen",
+        "Mimi",
+        "member",
+    )
+    assert by_me["entry_id"] == my_entry and verify(records, None) is None
+    assert kinds(owner) == []  # a member's name is the member's record, not the owner's
+
+
 def test_removal_decline_withdrawal_and_dissolution_are_recorded(people: Any) -> None:
     owner, me = people(OWNER, "Olga"), people(ME, "Mia")
     book_id, entry_ids = book_with(owner, "Club", [(me, [])])

@@ -154,6 +154,8 @@ def update_entry(
         values: dict[str, Any] = {"updated_at": now, "version": version}
         if new_name is not None:
             values["name"] = new_name
+            if new_name != target.name:
+                ledger.entry_renamed(uow, target, new_name, me, now)
         if new_tags is not None and new_tags != target.tags:
             values["tags"] = new_tags
             values["tags_version"] = version

@@ -128,6 +128,24 @@ def retagged(
     )
 
 
+def entry_renamed(uow: UnitOfWork, entry: Entry, new_name: str, by: Entry, at: str) -> None:
+    """The name the account is shown by in a book changed (its own name: no one else's)."""
+    book = uow.books.get(entry.book_id)
+    if book is None:  # pragma: no cover - an entry implies its book
+        return
+    _append(
+        uow,
+        entry.account_id,
+        Kind.RENAMED,
+        at,
+        book=_book(book),
+        entry_id=entry.id,
+        old_name=entry.name,
+        new_name=new_name,
+        by=_ref(by),
+    )
+
+
 def _members(uow: UnitOfWork, book_id: str) -> list[str]:
     # Sorted: every book-wide write appends to its members in one order.
     return sorted(uow.entries.account_ids(book_id))

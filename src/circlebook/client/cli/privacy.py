@@ -73,7 +73,9 @@ def _details(record: dict[str, Any]) -> str:
         parts.append(f"tags {_tags(record.get('old_tags'))} -> {_tags(record.get('new_tags'))}")
     elif "tags" in record:
         parts.append(f"tags {_tags(record.get('tags'))}")
-    if kind == "renamed":
+    if kind == "renamed" and "new_name" in record:
+        parts.append(f"your name {record.get('old_name')} -> {record.get('new_name')}")
+    elif kind == "renamed":
         parts.append(f"{record.get('old_title')} -> {record.get('new_title')}")
     if kind == "owner_changed":
         parts.append(f"to entry {(record.get('to') or {}).get('entry_id')}")
