@@ -2,7 +2,9 @@
 
 The tag moves exactly when the caller's view does: a change it cannot see (an
 entry of another tag) leaves it as it was, and a 304 reads no entry but the
-caller's own.
+caller's own. CardDAV REPORTs that list the whole collection carry the same
+kind of tag, and are refused 412 (RFC 9110 section 13.1.2: not GET) while the
+client's copy is current.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from tests.conftest import Person
-from tests.e2e.dav import book_with
+from tests.e2e.dav import DECLARE, DavUser, book_with, dav_user, parse_multistatus, sync_body
 
 OWNER, RED, RED_MATE, BLUE = (f"+86137001400{n:02d}" for n in range(1, 5))
 FETCHES = ["/entries", "/export.vcf"]
@@ -180,3 +182,80 @@ def test_a_304_reads_no_entry_but_the_callers_own(
     statements.clear()
     assert fetch(who["red"], book_id, path).status_code == 200
     assert len([s for s in statements if " from entries" in s]) > 1
+
+
+def query_body(*props: str) -> str:
+    wanted = "".join(f"<{p}/>" for p in props or ("d:getetag",))
+    return f"<c:addressbook-query {DECLARE}><d:prop>{wanted}</d:prop></c:addressbook-query>"
+
+
+WHOLE_REPORTS = {"initial sync": sync_body(), "query": query_body("d:getetag", "c:address-data")}
+
+
+def dav_report(user: DavUser, book_id: str, body: str, tag: str | None = None) -> Any:
+    headers = {"If-None-Match": tag} if tag is not None else {}
+    return user.request("REPORT", user.book(book_id), body, headers=headers)
+
+
+@pytest.mark.parametrize("body", WHOLE_REPORTS.values(), ids=WHOLE_REPORTS.keys())
+def test_a_whole_collection_report_is_refused_412_while_the_copy_is_current(
+    club: Any, body: str, people: Any
+) -> None:
+    book_id, who, entry_ids = club
+    red = dav_user(who["red"])
+    first = dav_report(red, book_id, body)
+    assert first.status_code == 207
+    etag = first.headers["etag"]
+
+    current = dav_report(red, book_id, body, etag)
+    assert (current.status_code, current.content, current.headers["etag"]) == (412, b"", etag)
+    # A change red cannot see (blue renamed) leaves its copy current.
+    hidden = who["owner"].patch(
+        f"/v1/books/{book_id}/entries/{entry_ids[BLUE]}", json={"name": "Bo II"}
+    )
+    assert hidden.status_code == 200
+    assert dav_report(red, book_id, body, etag).status_code == 412
+    # One it can see answers in full, with a new tag.
+    seen = who["owner"].patch(
+        f"/v1/books/{book_id}/entries/{entry_ids[RED_MATE]}", json={"name": "Ria II"}
+    )
+    assert seen.status_code == 200
+    after = dav_report(red, book_id, body, etag)
+    assert after.status_code == 207
+    assert after.headers["etag"] != etag
+    assert len(parse_multistatus(after).answers) == 3
+
+
+def test_each_report_and_each_member_has_its_own_tag_and_a_delta_has_none(club: Any) -> None:
+    book_id, who, _ = club
+    red, mate = dav_user(who["red"]), dav_user(who["mate"])
+    tags = {
+        "sync": dav_report(red, book_id, sync_body()).headers["etag"],
+        "query": dav_report(red, book_id, query_body()).headers["etag"],
+        "query, more props": dav_report(
+            red, book_id, query_body("d:getetag", "c:address-data")
+        ).headers["etag"],
+        "mate's sync": dav_report(mate, book_id, sync_body()).headers["etag"],
+    }
+    delta = red.sync(book_id, red.sync(book_id).sync_token or "")
+
+    assert len(set(tags.values())) == len(tags)
+    assert dav_report(red, book_id, query_body(), tags["sync"]).status_code == 207
+    token = red.sync(book_id).sync_token or ""
+    with_token = dav_report(red, book_id, sync_body(token), tags["sync"])
+    assert with_token.status_code == 207
+    assert "etag" not in with_token.headers
+    assert delta.answers == {}
+
+
+def test_a_412_reads_no_entry_but_the_callers_own(club: Any, statements: list[str]) -> None:
+    book_id, who, _ = club
+    red = dav_user(who["red"])
+    etag = dav_report(red, book_id, query_body()).headers["etag"]
+    statements.clear()
+
+    assert dav_report(red, book_id, query_body(), etag).status_code == 412
+
+    from_entries = [s for s in statements if " from entries" in s]
+    assert len(from_entries) == 1, from_entries
+    assert "entries.account_id =" in from_entries[0]
