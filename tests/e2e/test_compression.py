@@ -164,6 +164,9 @@ def test_the_event_stream_is_never_compressed_nor_held_back(tmp_path: Path) -> N
             "Authorization": f"Bearer {session.json()['token']}",
             "Accept-Encoding": "gzip, zstd",
         }
+        # The same server does compress a whole answer, however small: the middleware is there.
+        me = server.http.get("/v1/me", headers=headers)
+        assert me.headers["content-encoding"] == "zstd"
         with server.http.stream("GET", "/v1/events", headers=headers) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
