@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from circlebook import __version__
 from circlebook.api import problems
+from circlebook.api.compression import Compression
 from circlebook.api.limits import BodyLimit, StreamSlots
 from circlebook.api.routes import (
     app_passwords,
@@ -165,5 +166,7 @@ def create_app(
     )
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())
+    if settings.compress_min_bytes:
+        app.add_middleware(Compression, min_bytes=settings.compress_min_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

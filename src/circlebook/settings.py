@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     sync_token_days: NonNegativeInt = 90
     max_invitees_per_request: PositiveInt = 1000
     max_body_bytes: PositiveInt = 1024 * 1024
+    # Answers at least this long are compressed for clients that accept zstd or
+    # gzip (smaller ones gain less than the header costs); 0 turns compression off.
+    compress_min_bytes: NonNegativeInt = 1024
     code_ttl_seconds: PositiveInt = 600
     code_max_attempts: PositiveInt = 5
     codes_per_window: PositiveInt = 3

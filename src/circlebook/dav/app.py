@@ -152,7 +152,7 @@ class DavApp:
         if call.method == "PROPFIND":
             return methods.propfind(resource, parse(call.body), methods.depth_of(call.depth))
         if call.method == "REPORT":
-            return report(resource, parse(call.body))
+            return report(resource, parse(call.body), call.if_none_match)
         raise DavError(405, f"{call.method} is not supported", headers={"Allow": methods.ALLOW})
 
     def refuse(self, session: Session, call: Call) -> Response:

@@ -17,6 +17,7 @@ from circlebook.dav.errors import DavError, need_privileges
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, Multistatus
 from circlebook.dav.properties import Resource
 from circlebook.dav.xml import dav, element
+from circlebook.domain import entity_tags
 
 ALLOW = "OPTIONS, GET, HEAD, PROPFIND, REPORT"
 # RFC 4918 section 18 classes 1 and 3, RFC 3744 for the privilege set, RFC 6352 section 6.1.
@@ -96,9 +97,7 @@ def get(resource: Resource, if_none_match: str | None, *, head: bool) -> Respons
         raise DavError(405, "a collection has no body: use PROPFIND", headers={"Allow": ALLOW})
     etag = resource.etag() or ""
     headers = {"ETag": etag}
-    if if_none_match and (
-        if_none_match.strip() == "*" or etag in (tag.strip() for tag in if_none_match.split(","))
-    ):
+    if etag and entity_tags.matches_any(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     data = content.encode()
     if head:

@@ -54,6 +54,11 @@ class Resource:
     def sync_token(self) -> str | None:
         return None
 
+    def view_tag(self, representation: str) -> str | None:
+        """The entity tag of all the members in `representation`, known without listing
+        them; None where there is none (then whole answers carry no ETag)."""
+        return None
+
     def principal_url(self) -> str | None:
         return None
 

@@ -1,10 +1,17 @@
-"""REPORTs: sync-collection (RFC 6578), addressbook-multiget and addressbook-query (RFC 6352)."""
+"""REPORTs: sync-collection (RFC 6578), addressbook-multiget and addressbook-query (RFC 6352).
+
+A REPORT that answers with the whole collection (an addressbook-query, or a
+sync-collection without a token) carries an ETag of the member's view and of
+the report asked for. Sent back in If-None-Match, it is answered 412 when the
+view has not changed, before any card is read: RFC 9110 section 13.1.2 keeps
+304 for GET and HEAD and makes a false If-None-Match on any other method a 412.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, tostring
 
 from starlette.responses import Response
 
@@ -12,19 +19,39 @@ from circlebook.dav.carddav import ADDRESSBOOK_MULTIGET, ADDRESSBOOK_QUERY, VCar
 from circlebook.dav.errors import SUPPORTED_REPORT, DavError
 from circlebook.dav.filters import parse_filter
 from circlebook.dav.methods import multistatus_response, render, requested
-from circlebook.dav.multistatus import Multistatus
+from circlebook.dav.multistatus import XML_MEDIA_TYPE, Multistatus
 from circlebook.dav.properties import SYNC_COLLECTION, Resource
 from circlebook.dav.xml import carddav, dav, element
+from circlebook.domain import entity_tags
 from circlebook.domain.numbers import whole_number
+from circlebook.services.vcards import CARD_FORMAT
 
 
-def report(resource: Resource, body: Element | None) -> Response:
+def report(resource: Resource, body: Element | None, if_none_match: str | None = None) -> Response:
     """Answer the REPORT named by the body's root element, if the resource supports it."""
     if body is None:
         raise DavError(400, "a REPORT needs a body naming the report")
     if body.tag not in resource.reports:
         raise DavError(403, f"no {body.tag} REPORT here", condition=SUPPORTED_REPORT)
-    return _HANDLERS[body.tag](resource, body)
+    etag = whole_answer_tag(resource, body)
+    if etag is not None and entity_tags.matches_any(if_none_match, etag):
+        return Response(status_code=412, headers={"ETag": etag})
+    response = _HANDLERS[body.tag](resource, body)
+    if etag is not None:
+        response.headers["ETag"] = etag
+    return response
+
+
+def whole_answer_tag(resource: Resource, body: Element) -> str | None:
+    """The ETag of a REPORT that lists every member, or None for one that depends on a token
+    or names its cards. The request itself (properties, filter, limit) and the paths in the
+    answer are part of the representation."""
+    if body.tag == SYNC_COLLECTION and (body.findtext(dav("sync-token")) or "").strip():
+        return None
+    if body.tag not in (SYNC_COLLECTION, ADDRESSBOOK_QUERY):
+        return None
+    asked = tostring(body, encoding="unicode")
+    return resource.view_tag(f"{XML_MEDIA_TYPE};{CARD_FORMAT};{resource.path};{asked}")
 
 
 def sync_collection(resource: Resource, body: Element) -> Response:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from circlebook.dav.carddav import AddressBookCollection, CardDavPrincipal, VCardResource
 from circlebook.dav.properties import COLLECTION, Resource, SyncAnswer
+from circlebook.domain import entity_tags
 from circlebook.domain.errors import BadSyncTokenError, NotFoundError
 from circlebook.domain.model import Account
 from circlebook.services import books, entries, vcards
@@ -119,6 +120,12 @@ class Book(AddressBookCollection):
 
     def sync_token(self) -> str | None:
         return _token_uri(self.membership.sync_token)
+
+    def view_tag(self, representation: str) -> str | None:
+        # Read with the membership (see `resolve`): no entry but the member's own.
+        return entity_tags.of_view(
+            self.membership.sync_token, self.membership.me.id, representation
+        )
 
     def card(self, entry: VisibleEntry) -> Card:
         return Card(f"{self.path}{entry.id}{CARD_SUFFIX}", self.principal, entry)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+from circlebook.domain import entity_tags
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Departure, Entry, Role
@@ -41,6 +42,10 @@ class View:
     entries: list[VisibleEntry]
     removed: list[str]
     sync_token: str
+
+    def etag(self, representation: str) -> str:
+        """The entity tag of this (whole) view in `representation`; see `view_tag`."""
+        return entity_tags.of_view(self.sync_token, self.viewer.entry_id, representation)
 
 
 def visible_entries(
@@ -108,6 +113,21 @@ def fetch_entries(
             if departures:
                 removed = removed_ids(viewer, departures, {e.id for e in seen})
     return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
+
+
+def view_tag(rt: Runtime, account: Account, book_id: str, representation: str) -> str:
+    """The entity tag of the caller's whole view, from its own entry and its view's version.
+
+    No other entry is read: a client whose copy is current is told so at the cost
+    of a sync-token poll. A non-member gets the same 404 as for the entries.
+    """
+    with rt.uow() as uow:
+        _, me = viewer_in(uow, book_id, account)
+        version = view_version(uow, book_id, me)
+    if version is None:  # pragma: no cover - dissolved between the two reads
+        raise NotFoundError("no such book")
+    token = sync_tokens.issue(rt.secret_key, book_id, version)
+    return entity_tags.of_view(token, me.id, representation)
 
 
 def fetch_entries_by_id(

@@ -8,6 +8,7 @@ export file and CardDAV serve the very same text.
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 from circlebook.domain.model import Account
 from circlebook.services.entries import VisibleEntry, fetch_entries
@@ -15,6 +16,8 @@ from circlebook.services.ports import Runtime
 
 # Part of every fingerprint: changing how cards are written must change them all.
 CARD_FORMAT = "3.0/1"
+# The export file's name in its entity tag (see services.entries.view_tag).
+REPRESENTATION = f"text/vcard;{CARD_FORMAT}"
 _FOLD_AT = 75  # octets per line, RFC 2425 section 5.8.1
 
 
@@ -74,6 +77,14 @@ def fingerprint(entry: VisibleEntry) -> str:
     return hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
 
 
-def export_vcards(rt: Runtime, account: Account, book_id: str) -> str:
+class Export(NamedTuple):
+    """The caller's view as one vCard file, and its entity tag."""
+
+    text: str
+    etag: str
+
+
+def export_vcards(rt: Runtime, account: Account, book_id: str) -> Export:
     """One vCard 3.0 per entry the caller may see."""
-    return "".join(vcard(entry) for entry in fetch_entries(rt, account, book_id).entries)
+    view = fetch_entries(rt, account, book_id)
+    return Export("".join(vcard(entry) for entry in view.entries), view.etag(REPRESENTATION))

@@ -5,14 +5,32 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from circlebook.api.deps import AccountDep, RuntimeDep
 from circlebook.api.schemas import EntriesOut, EntryOut, EntryPatch
+from circlebook.domain import entity_tags
 from circlebook.domain.model import Entry
 from circlebook.services import entries, vcards
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["entries"])
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="entity tags of copies the client holds (RFC 9110 section 13.1.2)"),
+]
+# Part of each full fetch's entity tag: changing how a representation is written
+# must change every tag of it.
+JSON_FORMAT = "application/json;entries/1"
+
+
+def _json_representation(exclude_self: bool) -> str:
+    return f"{JSON_FORMAT};exclude_self={int(exclude_self)}"
+
+
+def _not_modified(etag: str) -> Response:
+    """RFC 9110 section 15.4.5: no body, and the tag the client already holds."""
+    return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
 
 
 def _entries_json(view: entries.View) -> list[dict[str, Any]]:
@@ -32,18 +50,34 @@ def _entries_json(view: entries.View) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/entries", response_model=EntriesOut)
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "the copy named in If-None-Match is current: no body"}
+}
+
+
+@router.get("/entries", response_model=EntriesOut, responses=NOT_MODIFIED)
 def list_entries(
     book_id: str,
     rt: RuntimeDep,
     account: AccountDep,
     since: Annotated[str | None, Query(max_length=64, description="a sync token")] = None,
     exclude_self: bool = False,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The entries the caller may see, or with `since` only what changed in its view."""
+    """The entries the caller may see, or with `since` only what changed in its view.
+
+    The full view carries an ETag; sent back in If-None-Match, it is answered 304
+    when nothing the caller may see changed, without reading the entries.
+    """
+    representation = _json_representation(exclude_self)
+    if since is None and if_none_match is not None:
+        current = entries.view_tag(rt, account, book_id, representation)
+        if entity_tags.matches_any(if_none_match, current):
+            return _not_modified(current)
     view = entries.fetch_entries(rt, account, book_id, since=since, exclude_self=exclude_self)
     body = {"entries": _entries_json(view), "removed": view.removed, "sync_token": view.sync_token}
-    return Response(orjson.dumps(body), media_type="application/json")
+    headers = {} if since is not None else {"ETag": view.etag(representation)}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
 
 
 def entry_out(entry: Entry) -> EntryOut:
@@ -74,11 +108,21 @@ def remove_entry(book_id: str, entry_id: str, rt: RuntimeDep, account: AccountDe
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/export.vcf", response_class=Response)
-def export_vcf(book_id: str, rt: RuntimeDep, account: AccountDep) -> Response:
-    """The caller's view as vCard 3.0, to import into a phone's contacts app."""
+@router.get("/export.vcf", response_class=Response, responses=NOT_MODIFIED)
+def export_vcf(
+    book_id: str, rt: RuntimeDep, account: AccountDep, if_none_match: IfNoneMatch = None
+) -> Response:
+    """The caller's view as vCard 3.0, for a phone's contacts app; with an ETag, as entries."""
+    if if_none_match is not None:
+        current = entries.view_tag(rt, account, book_id, vcards.REPRESENTATION)
+        if entity_tags.matches_any(if_none_match, current):
+            return _not_modified(current)
+    export = vcards.export_vcards(rt, account, book_id)
     return Response(
-        vcards.export_vcards(rt, account, book_id),
+        export.text,
         media_type="text/vcard; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="circlebook.vcf"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="circlebook.vcf"',
+            "ETag": export.etag,
+        },
     )

@@ -73,7 +73,7 @@ def export(visit: MemberVisit, book_id: str) -> Response:
         summary.book.title + ".vcf", safe=""
     )
     return Response(
-        vcards.export_vcards(visit.rt, visit.me, book_id),
+        vcards.export_vcards(visit.rt, visit.me, book_id).text,
         media_type="text/vcard; charset=utf-8",
         headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
