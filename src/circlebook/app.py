@@ -33,6 +33,7 @@ from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
+from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
@@ -108,13 +109,16 @@ def create_app(
     hub = Hub()
     sender = sms or sms_sender(settings.sms)
     background_sms = BackgroundSender(sender)
+    uow = SqlUnitOfWorkFactory(engine, broker)
     runtime = Runtime(
-        uow=SqlUnitOfWorkFactory(engine, broker),
+        uow=uow,
         sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key_bytes(settings),
         policy=policy_of(settings),
         background_sms=background_sms,
+        sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
+        app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
     )
 
     @asynccontextmanager

@@ -123,9 +123,11 @@ class DavApp:
                 headers={"WWW-Authenticate": BASIC_CHALLENGE},
             )
         user, password = credentials
+        # A poll repeats the credentials checked a moment ago: they need no reading.
+        known = app_passwords.recently_signed_in(self.rt, user, password)
         # Wrong passwords count against the account from this address only: failures
         # from elsewhere must never lock its owner's own phone out of syncing.
-        account_key = app_passwords.failure_key(self.rt, user)
+        account_key = known.id if known else app_passwords.failure_key(self.rt, user)
         name, address = [f"{account_key}|{call.client}"], [call.client]
         now = self.rt.clock.now().timestamp()
         waits = [self.by_name.retry_after(name, now), self.by_address.retry_after(address, now)]
@@ -136,6 +138,8 @@ class DavApp:
                 "too many wrong passwords: try again later",
                 headers={"Retry-After": retry_after},
             )
+        if known is not None:
+            return known
         try:
             return app_passwords.authenticate_app_password(self.rt, user, password)
         except NotAuthenticatedError:
