@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from circlebook import __version__
 from circlebook.api import problems
+from circlebook.api.deps import SignInReads
 from circlebook.api.limits import BodyLimit, StreamSlots
 from circlebook.api.routes import (
     app_passwords,
@@ -143,6 +144,7 @@ def create_app(
     app.state.hub = hub
     app.state.stream_slots = StreamSlots(settings.streams_per_account)
     app.state.runtime = runtime
+    app.state.sign_in_reads = SignInReads()
     app.state.engine = engine
     problems.install(app)
     for module in (

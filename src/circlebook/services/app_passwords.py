@@ -151,8 +151,8 @@ def recently_signed_in(rt: Runtime, user_name: str, password: str) -> Account | 
     found = rt.app_passwords_seen.get(_seen_key(rt, user_name, password))
     if found is None:
         return None
-    account, used = found
-    return None if _needs_touch(used, rt.clock.now()) else account
+    account, touch_due = found
+    return account if rt.clock.now() < touch_due else None
 
 
 def _needs_touch(used: AppPassword, now: datetime) -> bool:
@@ -180,5 +180,7 @@ def authenticate_app_password(rt: Runtime, user_name: str, password: str) -> Acc
             uow.app_passwords.touch(used.id, stamp(now))
             uow.commit()
         return account
-    rt.app_passwords_seen.put(_seen_key(rt, user_name, password), (account, used), mark)
+    assert used.last_used_at is not None  # noted just now, or within _TOUCH_EVERY
+    touch_due = parse_stamp(used.last_used_at) + _TOUCH_EVERY
+    rt.app_passwords_seen.put(_seen_key(rt, user_name, password), (account, touch_due), mark)
     return account

@@ -180,6 +180,17 @@ def _needs_touch(session: Session, now: datetime) -> bool:
     return parse_stamp(session.last_used_at) <= now - _TOUCH_EVERY
 
 
+def _trusted_until(policy: Policy, session: Session) -> datetime:
+    """Until when a remembered session needs no look: before it could end, or its use be due."""
+    last_used = parse_stamp(session.last_used_at)
+    ends = [last_used + _TOUCH_EVERY]
+    if policy.session_idle_days:
+        ends.append(last_used + timedelta(days=policy.session_idle_days))
+    if policy.session_max_days:
+        ends.append(parse_stamp(session.created_at) + timedelta(days=policy.session_max_days))
+    return min(ends)
+
+
 def recently_signed_in(rt: Runtime, token: str) -> Account | None:
     """The token's account if this process checked it within the last second and nothing
     has changed since, with no database read; None means: ask `authenticate`.
@@ -191,11 +202,8 @@ def recently_signed_in(rt: Runtime, token: str) -> Account | None:
     found = rt.sessions_seen.get(token_hash(token))
     if found is None:
         return None
-    account, session = found
-    now = rt.clock.now()
-    if _expired(rt.policy, session, now) or _needs_touch(session, now):
-        return None
-    return account
+    account, until = found
+    return account if rt.clock.now() < until else None
 
 
 def authenticate(rt: Runtime, token: str) -> Account:
@@ -222,7 +230,7 @@ def authenticate(rt: Runtime, token: str) -> Account:
             uow.commit()
         # The next request reads the session again, with its new last use.
         return account
-    rt.sessions_seen.put(hashed, found, mark)
+    rt.sessions_seen.put(hashed, (account, _trusted_until(rt.policy, session)), mark)
     return account
 
 

@@ -274,11 +274,12 @@ class Runtime:
     policy: Policy
     # Texts that must not hold up a request (invitations): sent after it, off its path.
     background_sms: SmsSender
-    # Bearer tokens and app passwords checked in the last second (see recent_sign_ins);
-    # by default none are remembered.
-    sessions_seen: RecentSignIns[tuple[Account, Session]] = field(
+    # Bearer tokens and app passwords checked in the last second (see recent_sign_ins),
+    # each with its account and the moment it must be looked at again whatever the
+    # cache says; by default none are remembered.
+    sessions_seen: RecentSignIns[tuple[Account, datetime]] = field(
         default_factory=lambda: RecentSignIns(0.0, lambda: 0)
     )
-    app_passwords_seen: RecentSignIns[tuple[Account, AppPassword]] = field(
+    app_passwords_seen: RecentSignIns[tuple[Account, datetime]] = field(
         default_factory=lambda: RecentSignIns(0.0, lambda: 0)
     )
