@@ -30,7 +30,7 @@ from circlebook.api.routes import (
     privacy,
     replies,
 )
-from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
+from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
@@ -171,5 +171,7 @@ def create_app(
     )
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())
+    # Inside the body limit, as the mount was: DAV bodies are bounded the same way.
+    app.add_middleware(DavFirst, dav=dav)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
