@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-events bench-dav bench-soak bench-peers demo clean
+.PHONY: serve test lint bench bench-small bench-events bench-dav bench-soak bench-peers demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("circlebook needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -30,6 +30,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+bench-small: $(STAMP)
+	$(BIN)/python -m bench.small $(BENCH_ARGS)
 
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.events

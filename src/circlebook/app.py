@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from circlebook import __version__
 from circlebook.api import problems
 from circlebook.api.compression import Compression
+from circlebook.api.deps import SignInReads
 from circlebook.api.limits import BodyLimit, StreamSlots
 from circlebook.api.routes import (
     app_passwords,
@@ -30,10 +31,11 @@ from circlebook.api.routes import (
     privacy,
     replies,
 )
-from circlebook.dav import MOUNT_PATH, DavApp, discovery_routes
+from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
+from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
@@ -109,13 +111,16 @@ def create_app(
     hub = Hub()
     sender = sms or sms_sender(settings.sms)
     background_sms = BackgroundSender(sender)
+    uow = SqlUnitOfWorkFactory(engine, broker)
     runtime = Runtime(
-        uow=SqlUnitOfWorkFactory(engine, broker),
+        uow=uow,
         sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key_bytes(settings),
         policy=policy_of(settings),
         background_sms=background_sms,
+        sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
+        app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
     )
 
     @asynccontextmanager
@@ -140,6 +145,7 @@ def create_app(
     app.state.hub = hub
     app.state.stream_slots = StreamSlots(settings.streams_per_account)
     app.state.runtime = runtime
+    app.state.sign_in_reads = SignInReads()
     app.state.engine = engine
     problems.install(app)
     for module in (
@@ -166,6 +172,9 @@ def create_app(
     )
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())
+    # Inside the body limit, as the mount was: DAV bodies are bounded the same way,
+    # and inside compression, so DAV answers are compressed like the others.
+    app.add_middleware(DavFirst, dav=dav)
     if settings.compress_min_bytes:
         app.add_middleware(Compression, min_bytes=settings.compress_min_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

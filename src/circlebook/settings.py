@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # A session ends unused for this many days, or this many after sign-in; 0: never.
     session_idle_days: NonNegativeInt = 90
     session_max_days: NonNegativeInt = 365
+    # Seconds this process may go on trusting a token or app password it has just
+    # checked, so that polls skip the database; never more than 1 (a sign-out or a
+    # revocation elsewhere must count within a second everywhere); 0: off.
+    session_cache_seconds: float = Field(default=1.0, ge=0, le=1)
     broker: str = ""
     # Instances that should hear each other use the same channel; separate
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.

@@ -6,6 +6,6 @@ resources over the same services as the JSON API (`resources`), and sign-in
 with app passwords (`auth`). Nothing here touches storage.
 """
 
-from circlebook.dav.app import MOUNT_PATH, DavApp, discovery_routes
+from circlebook.dav.app import MOUNT_PATH, DavApp, DavFirst, discovery_routes
 
-__all__ = ["MOUNT_PATH", "DavApp", "discovery_routes"]
+__all__ = ["MOUNT_PATH", "DavApp", "DavFirst", "discovery_routes"]

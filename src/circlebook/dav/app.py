@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from circlebook.dav import methods
 from circlebook.dav.auth import FailureThrottle, basic_credentials
@@ -123,9 +123,11 @@ class DavApp:
                 headers={"WWW-Authenticate": BASIC_CHALLENGE},
             )
         user, password = credentials
+        # A poll repeats the credentials checked a moment ago: they need no reading.
+        known = app_passwords.recently_signed_in(self.rt, user, password)
         # Wrong passwords count against the account from this address only: failures
         # from elsewhere must never lock its owner's own phone out of syncing.
-        account_key = app_passwords.failure_key(self.rt, user)
+        account_key = known.id if known else app_passwords.failure_key(self.rt, user)
         name, address = [f"{account_key}|{call.client}"], [call.client]
         now = self.rt.clock.now().timestamp()
         waits = [self.by_name.retry_after(name, now), self.by_address.retry_after(address, now)]
@@ -136,6 +138,8 @@ class DavApp:
                 "too many wrong passwords: try again later",
                 headers={"Retry-After": retry_after},
             )
+        if known is not None:
+            return known
         try:
             return app_passwords.authenticate_app_password(self.rt, user, password)
         except NotAuthenticatedError:
@@ -163,6 +167,42 @@ class DavApp:
             parent = call.relative.rstrip("/").rpartition("/")[0]
             resolve(session, parent)
         raise methods.write_refused(call.base + call.relative)
+
+
+def _below_root(path: str, root_path: str) -> str:
+    """The path the app routes by: the request's path less the root it is served under."""
+    if root_path and path.startswith(root_path + "/"):
+        return path[len(root_path) :]
+    return path
+
+
+class DavFirst:
+    """Hands requests under `MOUNT_PATH/` to the DAV app before the router looks at them.
+
+    What `app.mount(MOUNT_PATH, dav)` does, minus the walk past every JSON and web
+    route that comes first: on a CardDAV poll, that walk took a fifth of the
+    server's time. `MOUNT_PATH` itself, without the slash, is left to the router.
+    """
+
+    def __init__(self, app: ASGIApp, *, dav: ASGIApp) -> None:
+        self.app = app
+        self.dav = dav
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root_path = scope.get("root_path", "")
+        if scope["type"] == "http" and _below_root(scope["path"], root_path).startswith(
+            MOUNT_PATH + "/"
+        ):
+            # The scope Mount would give the mounted app (starlette.routing.Mount.matches).
+            scope = {
+                **scope,
+                "app_root_path": scope.get("app_root_path", root_path),
+                "root_path": root_path + MOUNT_PATH,
+                "endpoint": self.dav,
+            }
+            await self.dav(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _to_dav_root(request: Request) -> Response:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from circlebook.domain.errors import (
     ConflictError,
@@ -21,6 +21,7 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, AppPassword
 from circlebook.domain.names import clean_name
+from circlebook.services.auth import keyed
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
@@ -136,9 +137,32 @@ def failure_key(rt: Runtime, user_name: str) -> str:
 _STAND_IN = f"{'0' * 32}${'0' * 64}"
 
 
+def _seen_key(rt: Runtime, user_name: str, password: str) -> str:
+    return keyed(rt.secret_key, "app-password-seen", user_name, _canonical(password))
+
+
+def recently_signed_in(rt: Runtime, user_name: str, password: str) -> Account | None:
+    """The account these credentials signed in within the last second, if nothing has
+    changed since in this process (see services.recent_sign_ins); no database read.
+
+    None as well when the password's use is due to be noted: `authenticate_app_password`
+    does that.
+    """
+    found = rt.app_passwords_seen.get(_seen_key(rt, user_name, password))
+    if found is None:
+        return None
+    account, touch_due = found
+    return account if rt.clock.now() < touch_due else None
+
+
+def _needs_touch(used: AppPassword, now: datetime) -> bool:
+    return used.last_used_at is None or parse_stamp(used.last_used_at) < now - _TOUCH_EVERY
+
+
 def authenticate_app_password(rt: Runtime, user_name: str, password: str) -> Account:
     """The account whose phone (or id) is `user_name`, if `password` is one of its app passwords."""
     now = rt.clock.now()
+    mark = rt.app_passwords_seen.mark()
     with rt.uow() as uow:
         account = _account_named(uow, rt, user_name)
         # The same query whether or not the name is an account's.
@@ -151,8 +175,12 @@ def authenticate_app_password(rt: Runtime, user_name: str, password: str) -> Acc
     used = next((p for (p, _), hit in zip(stored, matched, strict=False) if hit), None)
     if account is None or used is None:
         raise NotAuthenticatedError("wrong user name or app password")
-    if used.last_used_at is None or parse_stamp(used.last_used_at) < now - _TOUCH_EVERY:
+    if _needs_touch(used, now):
         with rt.uow(write=True) as uow:
             uow.app_passwords.touch(used.id, stamp(now))
             uow.commit()
+        return account
+    assert used.last_used_at is not None  # noted just now, or within _TOUCH_EVERY
+    touch_due = parse_stamp(used.last_used_at) + _TOUCH_EVERY
+    rt.app_passwords_seen.put(_seen_key(rt, user_name, password), (account, touch_due), mark)
     return account

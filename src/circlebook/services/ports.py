@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
@@ -20,6 +20,7 @@ from circlebook.domain.model import (
     Session,
 )
 from circlebook.domain.sync import ViewMark
+from circlebook.services.recent_sign_ins import RecentSignIns
 
 # (id, account_id, phone, name, tags as stored text, role, created_at, updated_at): the
 # read path of a 10,000-entry book unpacks plain tuples, which costs a tenth of
@@ -287,3 +288,12 @@ class Runtime:
     policy: Policy
     # Texts that must not hold up a request (invitations): sent after it, off its path.
     background_sms: SmsSender
+    # Bearer tokens and app passwords checked in the last second (see recent_sign_ins),
+    # each with its account and the moment it must be looked at again whatever the
+    # cache says; by default none are remembered.
+    sessions_seen: RecentSignIns[tuple[Account, datetime]] = field(
+        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
+    )
+    app_passwords_seen: RecentSignIns[tuple[Account, datetime]] = field(
+        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
+    )

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.model import AppPassword
 from circlebook.storage.schema import app_passwords
+
+# Built once: every CardDAV sign-in that is not remembered asks it.
+_HASHES = (
+    select(app_passwords)
+    .where(app_passwords.c.account_id == bindparam("account_id"))
+    .order_by(app_passwords.c.created_at, app_passwords.c.id)
+)
 
 
 def _app_password(row: Row[Any]) -> AppPassword:
@@ -36,11 +43,7 @@ class SqlAppPasswords:
 
     def hashes(self, account_id: str) -> list[tuple[AppPassword, str]]:
         """The account's app passwords with their stored hashes, oldest first."""
-        rows = self.conn.execute(
-            select(app_passwords)
-            .where(app_passwords.c.account_id == account_id)
-            .order_by(app_passwords.c.created_at, app_passwords.c.id)
-        )
+        rows = self.conn.execute(_HASHES, {"account_id": account_id})
         return [(_app_password(r), r.password_hash) for r in rows]
 
     def remove(self, account_id: str, app_password_id: str) -> bool:

@@ -67,6 +67,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     path = sqlite_file(url)
     if path is not None:
         create_private_sqlite_file(path)
+    # As many pooled connections as worker threads may hold at once (anyio's 40 by
+    # default): with the usual 5, a busy server opened and closed a connection, and
+    # ran the pragmas below, for most of its requests.
+    kwargs.setdefault("pool_size", 40)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")

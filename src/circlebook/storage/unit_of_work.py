@@ -88,10 +88,18 @@ class _Recording:
 class SqlUnitOfWork:
     """Opens a transaction on enter; commits only when told, rolls back otherwise."""
 
-    def __init__(self, engine: Engine, *, write: bool, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        publisher: Publisher | None = None,
+        written: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._write = write
         self._publisher = publisher or _Nobody()
+        self._written = written
 
     def __enter__(self) -> SqlUnitOfWork:
         self._queue = _sqlite_writers(self._engine) if self._write else None
@@ -147,6 +155,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
         self._tx.commit()
+        if self._write and self._written is not None:
+            self._written()
         recorded, self.events.recorded = self.events.recorded, []
         if recorded:
             self._publisher.publish(recorded)
@@ -156,6 +166,22 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine, publisher: Publisher | None = None) -> None:
         self.engine = engine
         self.publisher = publisher
+        self._writes = 0
+        self._writes_lock = threading.Lock()
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, publisher=self.publisher)
+        return SqlUnitOfWork(
+            self.engine, write=write, publisher=self.publisher, written=self._count_write
+        )
+
+    def writes(self) -> int:
+        """How many write transactions this factory's units of work have committed.
+
+        What this process remembers of the database (services.recent_sign_ins)
+        is good only while this number stays where it was.
+        """
+        return self._writes
+
+    def _count_write(self) -> None:
+        with self._writes_lock:
+            self._writes += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -13,6 +13,10 @@ from circlebook.domain.tags import join_tags, split_tags
 from circlebook.storage.schema import book_views, entries
 
 _V = book_views.c
+# Built once, as every small request asks it (see the statements in storage.repositories).
+_MARK = select(_V.version, _V.updated_at).where(
+    _V.book_id == bindparam("book_id"), _V.tags == bindparam("tags")
+)
 
 
 class SqlBookViews:
@@ -44,11 +48,7 @@ class SqlBookViews:
         )
 
     def of(self, book_id: str, tags: frozenset[str]) -> ViewMark | None:
-        row = self.conn.execute(
-            select(_V.version, _V.updated_at).where(
-                _V.book_id == book_id, _V.tags == join_tags(tags)
-            )
-        ).first()
+        row = self.conn.execute(_MARK, {"book_id": book_id, "tags": join_tags(tags)}).first()
         return ViewMark(row[0], row[1]) if row else None
 
     def of_account(self, account_id: str) -> dict[str, ViewMark]:

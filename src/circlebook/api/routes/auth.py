@@ -49,7 +49,7 @@ def sign_out(rt: RuntimeDep, token: TokenDep, _account: AccountDep) -> Response:
 
 
 @router.get("/me")
-def me(account: AccountDep) -> AccountOut:
+async def me(account: AccountDep) -> AccountOut:
     return account_out(account)
 
 

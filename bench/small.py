@@ -1,0 +1,456 @@
+"""`make bench-small`: what a small request costs, beside a bare Starlette endpoint in the same run.
+
+    python -m bench.small [--seconds 10] [--connections 50] [--profile DIR]
+
+This starts `circlebook serve` (one uvicorn worker, SQLite) and a bare Starlette
+app with one route returning about 1 KB of JSON through orjson, run by uvicorn
+with the same settings (one worker, the same log configuration and access log).
+A load generator holds `--connections` keep-alive connections open for
+`--seconds` on each target in turn: wrk when it is on PATH (`wrk -t2`), else an
+asyncio httpx client. The targets are printed beside their same-run reference,
+never asserted. With `--profile DIR`, py-spy records circlebook's process
+during each of its loads (DIR/<target>.txt, in py-spy's raw collapsed form).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from bench import seed
+from bench.databases import sqlite_database
+from bench.server import BIN, _die_with_parent, _stop, free_port, server_process
+
+TARGET_RATE = 0.25  # of the bare endpoint's req/s
+TARGET_P99 = 4.0  # times the bare endpoint's p99
+PROPFIND_CTAG = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
+    "<d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    expect: int = 200
+    # Whether the issue's target applies to this one.
+    judged: bool = False
+
+
+@dataclass(frozen=True)
+class Load:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+# --- the bare reference ---------------------------------------------------------------
+
+
+def bare_app() -> object:
+    """One route, about 1 KB of JSON serialised by orjson: the floor a small request sits on."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    document = {
+        "id": "a_0123456789",
+        "phone": "+8613800000000",
+        "name": "Bench Owner",
+        "created_at": "2026-12-04T18:00:00.000000Z",
+        "items": [{"n": n, "label": f"item number {n:03d}", "on": n % 2 == 0} for n in range(22)],
+    }
+
+    async def small(_: Request) -> Response:
+        return Response(orjson.dumps(document), media_type="application/json")
+
+    return Starlette(routes=[Route("/small", small)])
+
+
+def serve_bare(port: int) -> None:
+    """In the child process: the bare app under uvicorn, set up as `circlebook serve` sets it up."""
+    import uvicorn
+
+    from circlebook.serving import log_config
+
+    uvicorn.run(
+        bare_app(),  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        log_config=log_config(),
+    )
+
+
+@contextmanager
+def bare_process(log: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [str(BIN / "python"), "-m", "bench.small", "--bare-server", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        with httpx.Client(base_url=url, timeout=2) as client:
+            while True:
+                try:
+                    client.get("/small")
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"the bare app did not start:\n{log.read_text()}"
+                        ) from None
+                    time.sleep(0.1)
+        yield url, proc.pid
+    finally:
+        _stop(proc)
+
+
+# --- load generators --------------------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def _lua(target: Target) -> str:
+    lines = [f'wrk.method = "{target.method}"']
+    for name, value in target.headers:
+        lines.append(f'wrk.headers["{name}"] = "{value}"')
+    if target.body:
+        lines.append(f"wrk.body = [[{target.body}]]")
+    return "\n".join(lines) + "\n"
+
+
+def with_wrk(wrk: str, base: str, target: Target, seconds: float, connections: int) -> Load:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(target))
+    try:
+        out = subprocess.run(
+            [
+                wrk,
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds:g}s",
+                "--latency",
+                "-s",
+                script.name,
+                base + target.path,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    done = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    if not (done and p50 and p99):
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    failed = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        failed += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    return Load(
+        requests=int(done.group(1)),
+        seconds=_ms(done.group(2) + done.group(3)) / 1000,
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        errors=failed,
+    )
+
+
+async def _httpx_load(base: str, target: Target, seconds: float, connections: int) -> Load:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def one() -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            response = await client.request(
+                target.method,
+                target.path,
+                headers=dict(target.headers),
+                content=target.body or None,
+            )
+            latencies.append(time.perf_counter() - t0)
+            if response.status_code != target.expect:
+                errors += 1
+
+        async def worker(deadline: float) -> None:
+            while time.perf_counter() < deadline:
+                await one()
+
+        await asyncio.gather(*(one() for _ in range(connections)))  # open the connections
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + seconds) for _ in range(connections)))
+        wall = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return Load(len(latencies), wall, cuts[49] * 1000, cuts[98] * 1000, errors)
+
+
+def with_httpx(base: str, target: Target, seconds: float, connections: int) -> Load:
+    return asyncio.run(_httpx_load(base, target, seconds, connections))
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def check(base: str, target: Target) -> None:
+    """One request first: a target that answers the wrong status would measure nothing."""
+    response = httpx.request(
+        target.method,
+        base + target.path,
+        headers=dict(target.headers),
+        content=target.body or None,
+        timeout=30,
+    )
+    if response.status_code != target.expect:
+        raise RuntimeError(
+            f"{target.name} answered {response.status_code}, expected {target.expect}: "
+            f"{response.text[:300]}"
+        )
+
+
+@contextmanager
+def profiling(out: Path | None, pid: int, seconds: float) -> Iterator[None]:
+    """py-spy records `pid` while the block runs, if `out` is given."""
+    if out is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(BIN / "py-spy")
+    command = [spy, "record", "-d", f"{max(1, int(seconds) - 1)}", "-r", "250"]
+    command += ["--format", "raw", "--nonblocking", "-o", str(out), "-p", str(pid)]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def table(results: list[tuple[Target, Load]], bare: Load) -> str:
+    head = ("measurement", "req/s", "p50 ms", "p99 ms", "req/s ÷ bare", "p99 ÷ bare", "target", "")
+    rows: list[tuple[str, ...]] = [head]
+    for target, load in results:
+        rate = load.per_second / bare.per_second
+        tail = load.p99_ms / bare.p99_ms
+        goal, verdict = "", ""
+        if target.judged:
+            goal = f">= {TARGET_RATE:.0%}, p99 < {TARGET_P99:g}x"
+            verdict = "met" if rate >= TARGET_RATE and tail < TARGET_P99 else "NOT met"
+        if load.errors:
+            verdict += f" ({load.errors:,} errors)"
+        rows.append(
+            (
+                target.name,
+                f"{load.per_second:,.0f}",
+                f"{load.p50_ms:.2f}",
+                f"{load.p99_ms:.2f}",
+                f"{rate:.0%}",
+                f"{tail:.2f}x",
+                goal,
+                verdict.strip(),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    left = {0, 6, 7}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(rows[0]), rule, *(fmt(row) for row in rows[1:])])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.small", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="per target (default 10)")
+    parser.add_argument("--connections", type=int, default=50, help="open at once (default 50)")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="a folder for py-spy's profiles of circlebook"
+    )
+    parser.add_argument(
+        "--load", choices=("auto", "wrk", "httpx"), default="auto", help="load generator"
+    )
+    parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGHUP, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.bare_server is not None:
+        serve_bare(args.bare_server)
+        return 0
+    _stop_on_sigterm()
+    wrk = shutil.which("wrk") if args.load in ("auto", "wrk") else None
+    if args.load == "wrk" and wrk is None:
+        say("wrk is not on PATH")
+        return 2
+    generator = f"wrk -t2 -c{args.connections}" if wrk else f"httpx, {args.connections} connections"
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+
+    def load(base: str, target: Target) -> Load:
+        if wrk:
+            return with_wrk(wrk, base, target, args.seconds, args.connections)
+        return with_httpx(base, target, args.seconds, args.connections)
+
+    say(f"circlebook small requests, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
+    say(f"{os.cpu_count()} CPUs; before: {uptime()}")
+    say(
+        f"server: one uvicorn worker each, SQLite, access log on; load: {generator}, "
+        f"{args.seconds:g} s per target, server and load on the same cores"
+    )
+    with tempfile.TemporaryDirectory(prefix="circlebook-small-") as tmp:
+        workdir = Path(tmp)
+        outbox = workdir / "outbox.jsonl"
+        with (
+            sqlite_database(workdir) as database_url,
+            server_process(
+                database_url, secrets.token_urlsafe(32), outbox, workdir / "server.log"
+            ) as server,
+            bare_process(workdir / "bare.log") as (bare_url, _),
+            httpx.Client(base_url=server.base_url, timeout=30) as client,
+        ):
+            owner = seed.sign_in(client, outbox, seed.OWNER_PHONE, "Bench Owner")
+            member = seed.sign_in(client, outbox, seed.MEMBER_PHONE, "Bench Member")
+            book_id, _ = seed.create_book(client, owner, member, 2)
+            made = client.post(
+                "/v1/app-passwords", headers=member.headers, json={"label": "bench phone"}
+            )
+            if made.status_code != 201:
+                raise RuntimeError(f"could not make an app password: {made.text[:300]}")
+            basic = base64.b64encode(
+                f"{made.json()['user_name']}:{made.json()['password']}".encode()
+            ).decode()
+            bearer = (("Authorization", f"Bearer {member.token}"),)
+            bare = Target("bare Starlette, 1 KB JSON (reference)", "/small")
+            targets = [
+                Target("GET /v1/health", "/v1/health"),
+                Target("GET /v1/me (bearer)", "/v1/me", headers=bearer, judged=True),
+                Target(
+                    "GET /v1/books/{id} (bearer)",
+                    f"/v1/books/{book_id}",
+                    headers=bearer,
+                    judged=True,
+                ),
+                Target(
+                    "PROPFIND Depth 0, CTag (Basic)",
+                    f"/dav/addressbooks/{member.account_id}/{book_id}/",
+                    method="PROPFIND",
+                    headers=(
+                        ("Authorization", f"Basic {basic}"),
+                        ("Depth", "0"),
+                        ("Content-Type", "application/xml; charset=utf-8"),
+                    ),
+                    body=PROPFIND_CTAG,
+                    expect=207,
+                    judged=True,
+                ),
+            ]
+            check(bare_url, bare)
+            for target in targets:
+                check(server.base_url, target)
+            results: list[tuple[Target, Load]] = []
+            bare_load = load(bare_url, bare)
+            say(f"  {bare.name}: {bare_load.per_second:,.0f} req/s")
+            results.append((bare, bare_load))
+            for n, target in enumerate(targets):
+                out = args.profile / f"{n}-{_slug(target.name)}.txt" if args.profile else None
+                with profiling(out, server.pid, args.seconds):
+                    measured = load(server.base_url, target)
+                say(f"  {target.name}: {measured.per_second:,.0f} req/s")
+                results.append((target, measured))
+    say("")
+    say(table(results, bare_load))
+    say("")
+    say(f"after: {uptime()}")
+    if args.profile is not None:
+        say(f"profiles of circlebook under each load: {args.profile}/")
+    return 0
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
