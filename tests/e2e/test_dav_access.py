@@ -194,7 +194,9 @@ def test_hostile_or_malformed_xml_is_refused_quickly(book: dict[str, Any], body:
     for method in ("PROPFIND", "REPORT"):
         started = time.perf_counter()
         response = ann.request(method, ann.book(book["book"]), body, depth="1")
-        assert time.perf_counter() - started < 1.0
+        # A bound that tells a refused bomb from an expanded one (minutes, or the
+        # memory gone), not a speed target: a loaded 2-core machine took over 1 s.
+        assert time.perf_counter() - started < 10.0
         assert response.status_code == 400, (method, response.text)
         assert "root:" not in response.text  # nothing of /etc/passwd
 
@@ -206,7 +208,7 @@ def test_deeply_nested_xml_is_answered_4xx_quickly(book: dict[str, Any]) -> None
     for method in ("PROPFIND", "REPORT"):
         started = time.perf_counter()
         response = ann.request(method, ann.book(book["book"]), body, depth="1")
-        assert time.perf_counter() - started < 3.0
+        assert time.perf_counter() - started < 10.0  # as above: refused, not recursed into
         assert 400 <= response.status_code < 500, response.text
 
 
