@@ -13,7 +13,6 @@ from circlebook.domain.sync import as_seen
 from circlebook.domain.visibility import Viewer
 from circlebook.services import events, ledger, reach, sync_tokens
 from circlebook.services.clock import stamp
-from circlebook.services.entries import visible_entries
 from circlebook.services.ids import is_wellformed, new_book_id, new_id
 from circlebook.services.invitations import (
     Invitee,
@@ -92,7 +91,7 @@ def create_book(
 
 def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:
     """`book` as the member sees it (see `_seen`)."""
-    count = len(visible_entries(Viewer.of(me), uow.entries.rows(book.id)))
+    count = uow.entries.count_visible(book.id, Viewer.of(me))
     return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.events import Event, EventType
@@ -20,6 +20,7 @@ from circlebook.domain.model import (
     Session,
 )
 from circlebook.domain.tags import join_tags, split_tags
+from circlebook.domain.visibility import Viewer
 from circlebook.services.ports import EntryRow
 from circlebook.storage.outreach import insert_new
 from circlebook.storage.schema import (
@@ -429,6 +430,29 @@ class SqlEntries:
         else:
             result = self.conn.execute(_ROWS_SINCE, {"book_id": book_id, "since": since})
         return result.all()
+
+    def count_visible(self, book_id: str, viewer: Viewer) -> int:
+        """How many of the book's entries `viewer` sees (domain.visibility.can_see, in SQL),
+        counted without reading them: a book of 10,000 answers as fast as one of 10."""
+        where = [entries.c.book_id == book_id]
+        if not viewer.is_owner:
+            # Tags are stored joined by commas: a tag is held when ",tag," is in ",tags,".
+            held = literal(",").concat(entries.c.tags).concat(",")
+            shared = (
+                [held.contains(f",{tag},", autoescape=True) for tag in sorted(viewer.tags)]
+                if viewer.tags
+                else [entries.c.tags == ""]
+            )
+            where.append(
+                or_(
+                    entries.c.role == Role.OWNER.value,
+                    entries.c.account_id == viewer.account_id,
+                    *shared,
+                )
+            )
+        return int(
+            self.conn.execute(select(func.count()).select_from(entries).where(*where)).scalar_one()
+        )
 
     def rows_by_id(self, book_id: str, entry_ids: Sequence[str]) -> Sequence[EntryRow]:
         """The rows of the book's entries among `entry_ids` (others are left out), in list order."""
