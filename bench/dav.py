@@ -31,6 +31,7 @@ import httpx
 
 from bench import seed
 from bench.databases import on_each_backend
+from bench.dav_timings import POLL, SYNC
 from bench.run import BACKENDS, Result, _backends, _load, _stop_on_sigterm, check, line, runs, say
 from bench.run import table as results_table
 from bench.server import running_server
@@ -40,15 +41,6 @@ from circlebook.storage.database import make_engine
 TARGET_CHANGE_MS = 10.0  # a one-change sync-collection, whatever the book's size
 TARGET_POLL_MS = 10.0  # the Depth: 0 PROPFIND a client polls with
 _TOKEN = re.compile(r"<d:sync-token>([^<]+)</d:sync-token>")
-
-SYNC = (
-    '<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token>'
-    "<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
-)
-POLL = (
-    '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
-    "<d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>"
-)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

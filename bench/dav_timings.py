@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.stats import Sample
+from bench.stats import Sample, measure
 
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 # A client asks for cards in batches, as DAVx5 and iOS do; circlebook also
@@ -117,23 +117,9 @@ def ctag_poll(dav: httpx.Client, path: str) -> None:
 
 
 def timed(action: Callable[[], object], *, runs: int, budget_s: float, warmup: int = 1) -> Sample:
-    """Call `action` up to `runs` times one by one, stopping early once `budget_s` is spent.
-
-    A slow server still gets at least three timed runs, so a 2 s REPORT does not
-    hold the benchmark for minutes while a 20 ms one gets its full count.
-    """
-    for _ in range(warmup):
-        action()
-    sample = Sample()
-    started = time.perf_counter()
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        action()
-        sample.seconds.append(time.perf_counter() - t0)
-        if sample.runs >= 3 and time.perf_counter() - started > budget_s:
-            break
-    sample.wall = time.perf_counter() - started
-    return sample
+    """Call `action` up to `runs` times one by one, stopping early once `budget_s` is spent
+    (a slow server still gets three timed runs)."""
+    return measure(action, warmup=warmup, runs=runs, budget_s=budget_s)
 
 
 @dataclass(frozen=True)

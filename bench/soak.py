@@ -43,7 +43,7 @@ import httpx
 
 from bench import seed
 from bench.databases import on_each_backend
-from bench.dav import SYNC
+from bench.dav_timings import SYNC
 from bench.events import cpu_seconds, mib, proc_status_kib
 from bench.run import BACKENDS, _backends, _load, _stop_on_sigterm, check, say
 from bench.server import server_process

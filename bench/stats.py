@@ -49,8 +49,14 @@ class Sample:
         return self.runs / self.wall if self.wall else 0.0
 
 
-def measure(action: Callable[[], object], *, warmup: int, runs: int) -> Sample:
-    """Call `action` `warmup` times untimed, then `runs` times timed one by one."""
+def measure(
+    action: Callable[[], object], *, warmup: int, runs: int, budget_s: float | None = None
+) -> Sample:
+    """Call `action` `warmup` times untimed, then `runs` times timed one by one.
+
+    With `budget_s`, stop early once that much time is spent, after at least three
+    timed runs: a slow server does not hold the benchmark for minutes.
+    """
     for _ in range(warmup):
         action()
     sample = Sample()
@@ -59,5 +65,7 @@ def measure(action: Callable[[], object], *, warmup: int, runs: int) -> Sample:
         t0 = time.perf_counter()
         action()
         sample.seconds.append(time.perf_counter() - t0)
+        if budget_s is not None and sample.runs >= 3 and time.perf_counter() - started > budget_s:
+            break
     sample.wall = time.perf_counter() - started
     return sample

@@ -112,37 +112,23 @@ def retagged(
     uow: UnitOfWork, entry: Entry, old: frozenset[str], new: frozenset[str], by: Entry, at: str
 ) -> None:
     """The owner changed which members the entry is shared with."""
-    book = uow.books.get(entry.book_id)
-    if book is None:  # pragma: no cover - an entry implies its book
-        return
-    _append(
-        uow,
-        entry.account_id,
-        Kind.RETAGGED,
-        at,
-        book=_book(book),
-        entry_id=entry.id,
-        old_tags=sorted(old),
-        new_tags=sorted(new),
-        by=_ref(by),
-    )
+    _about_entry(uow, entry, Kind.RETAGGED, by, at, old_tags=sorted(old), new_tags=sorted(new))
 
 
 def entry_renamed(uow: UnitOfWork, entry: Entry, new_name: str, by: Entry, at: str) -> None:
     """The name the account is shown by in a book changed (its own name: no one else's)."""
+    _about_entry(uow, entry, Kind.RENAMED, by, at, old_name=entry.name, new_name=new_name)
+
+
+def _about_entry(
+    uow: UnitOfWork, entry: Entry, kind: Kind, by: Entry, at: str, **fields: Any
+) -> None:
+    """A record in the entry's own account's ledger of a change to that entry."""
     book = uow.books.get(entry.book_id)
     if book is None:  # pragma: no cover - an entry implies its book
         return
     _append(
-        uow,
-        entry.account_id,
-        Kind.RENAMED,
-        at,
-        book=_book(book),
-        entry_id=entry.id,
-        old_name=entry.name,
-        new_name=new_name,
-        by=_ref(by),
+        uow, entry.account_id, kind, at, book=_book(book), entry_id=entry.id, by=_ref(by), **fields
     )
 
 
