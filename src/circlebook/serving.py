@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -12,11 +15,23 @@ import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from uvicorn.config import LOGGING_CONFIG
 
 from circlebook.app import create_app
-from circlebook.settings import Settings, SettingsError, console_sms_exposure, load_settings
+from circlebook.settings import (
+    Settings,
+    SettingsError,
+    console_sms_exposure,
+    default_database_url,
+    load_settings,
+)
+from circlebook.storage import backup as backup_store
 from circlebook.storage import migrate as migrations
+from circlebook.storage import restore as restore_store
+from circlebook.storage.archive import ArchiveError
+from circlebook.storage.backup import BackupError
 from circlebook.storage.database import make_engine
 
 err = Console(stderr=True)
@@ -55,6 +70,59 @@ def migrate() -> None:
     engine = make_engine(settings.database_url)
     migrations.upgrade(engine)
     err.print(f"database at revision {migrations.head()}")
+
+
+def _database_url(given: str | None) -> str:
+    """The database `serve` would use: backups need it alone, not the rest of the settings."""
+    url = given or default_database_url()
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        err.print(
+            "[red]circlebook: bad database URL:[/red] use a sqlite:///PATH or postgresql:// URL"
+        )
+        raise typer.Exit(2)
+    return url
+
+
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    """A backup or restore that fails says why in one line and exits 1, never with a traceback."""
+    try:
+        yield
+    except (BackupError, ArchiveError) as exc:
+        err.print(f"[red]circlebook:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"[red]circlebook: the database failed:[/red] {reason}", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def backup(database_url: str | None, file: Path) -> None:
+    """Write a consistent, portable backup of the database to `file`."""
+    url = _database_url(database_url)
+    with _backup_errors():
+        summary = backup_store.back_up(url, file)
+    err.print(
+        f"backed up {sum(summary.rows.values())} rows of {len(summary.rows)} tables "
+        f"(schema revision {summary.revision}) to {file}",
+        soft_wrap=True,
+    )
+
+
+def restore(database_url: str | None, file: Path) -> None:
+    """Restore the backup in `file` into the empty database."""
+    url = _database_url(database_url)
+    with _backup_errors():
+        summary = restore_store.restore(url, file)
+    err.print(
+        f"restored {sum(summary.rows.values())} rows of {len(summary.rows)} tables "
+        f"(schema revision {summary.revision}); the database is at revision {migrations.head()}",
+        soft_wrap=True,
+    )
 
 
 def _ready_engine(settings: Settings) -> Engine:

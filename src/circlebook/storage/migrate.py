@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,3 +51,27 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def revisions() -> list[str]:
+    """Every revision this code knows, oldest first."""
+    script = ScriptDirectory.from_config(_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def current(conn: Connection) -> str | None:
+    """The revision the database on `conn` is at; None if it was never migrated."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def move_to(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade the schema to exactly `revision`."""
+    config = _config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        at = current(conn)
+        order = revisions()
+        if at is not None and order.index(at) > order.index(revision):
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
