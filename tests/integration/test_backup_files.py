@@ -146,3 +146,35 @@ def test_restored_event_ids_continue_past_pruned_ones(
             assert conn.scalar(text("SELECT count(*) FROM events")) >= 1
     finally:
         target.dispose()
+
+
+def test_a_backup_of_an_older_schema_is_restored_and_brought_up_to_date(
+    database_url: str, other_backend: str, tmp_path: Path
+) -> None:
+    older = f"sqlite:///{tmp_path / 'older.db'}"
+    engine = make_engine(older)
+    try:
+        migrate.move_to(engine, "0008")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, phone, name, created_at)"
+                    " VALUES ('a_1', '+8613800139201', 'Olga', '2026-03-01T09:00:00.000000Z')"
+                )
+            )
+    finally:
+        engine.dispose()
+    path = tmp_path / "older.backup"
+    assert back_up(older, path).revision == "0008"
+
+    assert restore(other_backend, path).rows["accounts"] == 1
+
+    target = make_engine(other_backend)
+    try:
+        assert migrate.state(target) is migrate.SchemaState.CURRENT
+        with target.connect() as conn:
+            assert conn.execute(text("SELECT id, phone, name FROM accounts")).all() == [
+                ("a_1", "+8613800139201", "Olga")
+            ]
+    finally:
+        target.dispose()

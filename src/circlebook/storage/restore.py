@@ -49,9 +49,14 @@ def restore(database_url: str, source: Path) -> Summary:
 
 def _refuse_unless_empty(engine: Engine) -> None:
     with engine.connect() as conn:
-        if migrations.current(conn) is None and _table_names(conn):
+        at = migrations.current(conn)
+        if at is None and _table_names(conn):
             raise BackupError(
                 "the database holds tables but no circlebook schema: restore into an empty one"
+            )
+        if at is not None and at not in migrations.revisions():
+            raise BackupError(
+                f"the database is at schema revision {at}, which this circlebook does not know"
             )
         _refuse_unless_empty_on(conn)
 
