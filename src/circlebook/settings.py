@@ -278,7 +278,11 @@ def _parse_vapid(text: str) -> ec.EllipticCurvePrivateKey:
         if text.startswith("-----BEGIN"):
             key = serialization.load_pem_private_key(text.encode(), password=None)
         else:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            raw = base64.b64decode(
+                text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+            )
+            if len(raw) != 32:
+                raise ValueError("a raw key is 32 bytes")
             key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
     except ValueError as exc:
         raise SettingsError(
