@@ -220,6 +220,11 @@ def report(o: Outcome) -> list[str]:
             f"max {delay.max_ms:.1f} ms  [target p99 < {TARGET_P99_MS:g} ms: "
             f"{'met' if p99 < TARGET_P99_MS and not o.missing else 'MISSED'}]"
         )
+        early = sum(1 for d in o.delays if d < 0)
+        lines.append(
+            f"  ({early} of {len(o.delays)} messages came before the accept's answer, "
+            "counted as negative delays)"
+        )
         rtt = Sample(seconds=o.round_trips)
         lines.append(
             f"reference, the accept's own round trip: p50 {rtt.p50_ms:.1f} ms, "

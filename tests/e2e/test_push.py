@@ -307,3 +307,17 @@ def test_the_web_app_subscribes_with_its_session_cookie_and_csrf_token(
     )
     assert gone.status_code == 204
     assert subscriptions(engine) == 0
+
+
+def test_with_push_off_there_is_no_key_and_nothing_is_queued(
+    make_client: Callable[..., TestClient], outbox: Path, service: PushService, engine: Engine
+) -> None:
+    app = make_client(push="off", push_allow_loopback=True)
+    assert app.get("/v1/push/key").status_code == 404
+    friend = sign_in(app, outbox, FRIEND)
+    refused = friend.post("/v1/push/subscriptions", json=service.subscribe().to_json())
+    assert refused.status_code == 404, refused.text
+    owner = sign_in(app, outbox, OWNER, "Li Lei")
+    new_book(owner, "Class of 2012", FRIEND)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(push_outbox)).scalar_one() == 0

@@ -32,7 +32,7 @@ def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (the system's resolver)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         return []
     return [str(info[4][0]) for info in found]
 
