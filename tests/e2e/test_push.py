@@ -321,3 +321,22 @@ def test_with_push_off_there_is_no_key_and_nothing_is_queued(
     new_book(owner, "Class of 2012", FRIEND)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(push_outbox)).scalar_one() == 0
+
+
+def test_members_of_a_dissolved_book_hear_it_is_gone(
+    person: Callable[..., Person], service: PushService, engine: Engine
+) -> None:
+    owner, friend = person(OWNER, "Li Lei"), person(FRIEND)
+    owners_phone, friends_phone = service.subscribe(), service.subscribe()
+    subscribe(owner, owners_phone)
+    book = new_book(owner, "Class of 2012", FRIEND)
+    friend.accept(book)
+    assert owners_phone.next()["type"] == "invitation.accepted"
+    subscribe(friend, friends_phone)
+    assert owner.delete(f"/v1/books/{book}").status_code == 204
+    gone = friends_phone.next()
+    assert gone["type"] == "book.left"
+    assert gone["body"] == "A book you were in was dissolved"
+    assert gone["url"] == "/books"
+    drained(engine)
+    assert friends_phone.received.empty()
