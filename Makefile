@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-small bench-events bench-dav bench-soak bench-peers demo clean
+.PHONY: serve test lint bench bench-small bench-events bench-push bench-dav bench-soak bench-peers demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("circlebook needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -36,6 +36,9 @@ bench-small: $(STAMP)
 
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.events
+
+bench-push: $(STAMP)
+	$(BIN)/python -m bench.push $(BENCH_ARGS)
 
 bench-dav: $(STAMP)
 	$(BIN)/python -m bench.dav

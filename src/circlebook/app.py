@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,15 +31,20 @@ from circlebook.api.routes import (
     invitations,
     invites,
     privacy,
+    push,
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
+from circlebook.domain.events import Event
+from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
+from circlebook.push import WebPushSender, public_key_b64
+from circlebook.services import push as pushing
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.sweep import sweep
-from circlebook.settings import Settings, secret_key_bytes
+from circlebook.settings import Settings, secret_key_bytes, vapid_key, vapid_subject
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -74,6 +81,8 @@ def policy_of(settings: Settings) -> Policy:
         public_url=settings.public_url or None,
         invite_sms=settings.invite_sms == "on",
         invite_texts_per_number=settings.invite_texts_per_number,
+        push_ttl_seconds=settings.push_ttl_seconds,
+        push_allow_loopback=settings.push_allow_loopback,
     )
 
 
@@ -97,6 +106,43 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
             log.warning("could not sweep old data: %s", exc)
 
 
+class PushLoop:
+    """This process's Web Push sender: woken by each pushed event, and polling as a fallback.
+
+    Woken on every instance by every instance's events (through the broker); the
+    claims in the database decide which one sends each message.
+    """
+
+    def __init__(self, runtime: Runtime, sender: WebPushSender, batch: int) -> None:
+        self._runtime = runtime
+        self._sender = sender
+        self._batch = batch
+        self._worker = pushing.new_worker()
+        self._wake = asyncio.Event()
+
+    def heard(self, event: Event) -> None:
+        """On the event loop: a pushed event may have queued messages."""
+        if event.type in PUSHED:
+            self._wake.set()
+
+    async def run(self, poll: float = 2.0) -> None:
+        while True:
+            # Woken, or not: then for retries that came due, or a wake-up the broker lost.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll)
+            self._wake.clear()
+            try:
+                while (
+                    await run_in_threadpool(
+                        pushing.deliver_due, self._runtime, self._sender, self._worker, self._batch
+                    )
+                    == self._batch
+                ):
+                    pass  # a full batch: there may be more waiting
+            except SQLAlchemyError as exc:  # the next round tries again
+                log.warning("could not send push messages: %s", exc)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -111,27 +157,45 @@ def create_app(
     hub = Hub()
     sender = sms or sms_sender(settings.sms)
     background_sms = BackgroundSender(sender)
-    uow = SqlUnitOfWorkFactory(engine, broker)
+    push_on = settings.push == "on"
+    uow = SqlUnitOfWorkFactory(
+        engine, broker, timedelta(seconds=settings.push_ttl_seconds) if push_on else None
+    )
+    secret_key = secret_key_bytes(settings)
     runtime = Runtime(
         uow=uow,
         sms=sender,
         clock=clock or SystemClock(),
-        secret_key=secret_key_bytes(settings),
+        secret_key=secret_key,
         policy=policy_of(settings),
         background_sms=background_sms,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
     )
 
+    key = vapid_key(settings, secret_key) if push_on else None
+    push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
+    push_loop = PushLoop(runtime, push_sender, settings.push_concurrency) if push_sender else None
+
+    def deliver(event: Event) -> None:
+        hub.deliver(event)
+        if push_loop is not None:
+            push_loop.heard(event)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await broker.start(hub.deliver)
+        await broker.start(deliver)
         sweeper = asyncio.create_task(_sweep(runtime))
+        pusher = asyncio.create_task(push_loop.run()) if push_loop else None
         try:
             yield
         finally:
             sweeper.cancel()
+            if pusher is not None:
+                pusher.cancel()
             await broker.stop()
+            if push_sender is not None:
+                push_sender.close()
             # Texts already queued still go out before the process ends.
             await run_in_threadpool(background_sms.drain)
 
@@ -147,6 +211,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.sign_in_reads = SignInReads()
     app.state.engine = engine
+    app.state.push_public_key = public_key_b64(key) if key is not None else None
     problems.install(app)
     for module in (
         health,
@@ -158,6 +223,7 @@ def create_app(
         events,
         app_passwords,
         privacy,
+        push,
         replies,
     ):
         app.include_router(module.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import phonenumbers
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +88,21 @@ class Settings(BaseSettings):
     invite_texts_per_number: int = Field(default=3, ge=0)
     # The bearer secret of the SMS provider's webhook for replies; empty: no webhook.
     sms_inbound_secret: SecretStr = SecretStr("")
+    # Web Push to phones and browsers that subscribed (RFC 8030); on needs nothing external.
+    push: Literal["on", "off"] = "on"
+    # How long a push service keeps a message for an offline phone (its TTL), and how
+    # long a message the push service refused is retried; 0: now or never.
+    push_ttl_seconds: int = Field(default=86400, ge=0, le=28 * 86400)
+    # Messages each server process sends at once (one thread each).
+    push_concurrency: PositiveInt = 8
+    # Lets push endpoints be plain http:// on this machine; for tests and benchmarks only.
+    push_allow_loopback: bool = False
+    # The server's VAPID key (RFC 8292): a P-256 private key as base64url (32 bytes) or
+    # PEM; unset: generated beside the SQLite database, or derived from the secret key.
+    vapid_private_key: SecretStr | None = None
+    # Who push services may contact about this server (a mailto: or https: URL);
+    # empty: CIRCLEBOOK_PUBLIC_URL, else a placeholder address.
+    vapid_subject: str = Field(default="", pattern=r"^$|^(mailto:|https://)\S+$")
 
     @field_validator("region")
     @classmethod
@@ -222,3 +241,69 @@ def secret_key_bytes(settings: Settings) -> bytes:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip().encode()
+
+
+def vapid_key(settings: Settings, secret_key: bytes) -> ec.EllipticCurvePrivateKey:
+    """The server's VAPID key: given, else generated once beside the SQLite database (0600).
+
+    On PostgreSQL, without a key given, every instance derives the same key from
+    the shared secret key (HKDF), so a browser's subscription works with all of them.
+    """
+    if settings.vapid_private_key is not None:
+        return _parse_vapid(settings.vapid_private_key.get_secret_value())
+    path = settings.sqlite_path
+    if path is None:
+        return _derived_vapid(secret_key)
+    key_file = path.parent / (path.name + ".vapid")
+    if not key_file.exists():
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; read theirs
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+    return _parse_vapid(key_file.read_text())
+
+
+def _parse_vapid(text: str) -> ec.EllipticCurvePrivateKey:
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        else:
+            raw = base64.b64decode(
+                text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+            )
+            if len(raw) != 32:
+                raise ValueError("a raw key is 32 bytes")
+            key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except ValueError as exc:
+        raise SettingsError(
+            f"CIRCLEBOOK_VAPID_PRIVATE_KEY: not a P-256 private key ({exc})"
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise SettingsError("CIRCLEBOOK_VAPID_PRIVATE_KEY: not a P-256 private key")
+    return key
+
+
+def _derived_vapid(secret_key: bytes) -> ec.EllipticCurvePrivateKey:
+    # 48 bytes reduced modulo the group order leave a bias below 2**-128.
+    seed = HKDF(hashes.SHA256(), 48, salt=None, info=b"circlebook vapid key").derive(secret_key)
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    return ec.derive_private_key(int.from_bytes(seed, "big") % (order - 1) + 1, ec.SECP256R1())
+
+
+def vapid_subject(settings: Settings) -> str:
+    """The VAPID `sub` claim (RFC 8292, 2.1): chosen, else the public https:// address."""
+    if settings.vapid_subject:
+        return settings.vapid_subject
+    if re.match(r"^https://[\w-]+(\.[\w-]+)+$", settings.public_url):
+        return settings.public_url
+    return "mailto:push@circlebook.invalid"

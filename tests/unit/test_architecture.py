@@ -17,9 +17,10 @@ PORTS = "circlebook.services.ports"
 
 FORBIDDEN = {
     "domain": {"services", "storage", "api", "sms", "app", "settings", "client", "serving"},
-    "services": {"storage", "api", "sms", "app", "settings", "client", "serving"},
+    "services": {"storage", "api", "sms", "push", "app", "settings", "client", "serving"},
     "storage": {"services", "api", "sms", "app", "settings", "client", "serving"},
     "sms": {"services", "storage", "api", "app", "settings", "client", "serving"},
+    "push": {"services", "storage", "api", "sms", "app", "settings", "client", "serving"},
     "api": {"storage", "sms", "app", "client", "serving"},
 }
 

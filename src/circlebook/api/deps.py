@@ -9,13 +9,16 @@ the database (see services.recent_sign_ins).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Request
+from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from circlebook.domain.errors import NotAuthenticatedError
+from circlebook.domain.errors import ForbiddenError, NotAuthenticatedError
 from circlebook.domain.model import Account
 from circlebook.services import auth, limits, reach
 from circlebook.services.languages import from_accept_language
@@ -24,6 +27,8 @@ from circlebook.services.ports import Runtime
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")
 # The web pages keep the same bearer token in this HttpOnly cookie (see circlebook.web.session).
 SESSION_COOKIE = "circlebook_session"
+# The language a person chose on the pages, which the API's messages follow too.
+LANG_COOKIE = "circlebook_lang"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -83,6 +88,47 @@ async def get_stream_token(
 
 StreamTokenDep = Annotated[str, Depends(get_stream_token)]
 
+# The header in which a page's script sends the CSRF token its forms carry.
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def csrf_token(secret: bytes, seed: str) -> str:
+    """The token a browser's forms carry, keyed by the server's secret and the browser's seed
+    (its session token once signed in): a cross-site page can send cookies but not read it."""
+    digest = hmac.new(secret, b"csrf\x1f" + seed.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+async def get_page_token(
+    request: Request,
+    rt: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[
+        str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False, max_length=128)
+    ] = None,
+    sent_csrf: Annotated[
+        str | None, Header(alias=CSRF_HEADER, include_in_schema=False, max_length=128)
+    ] = None,
+) -> str:
+    """The bearer token, or else the web session cookie, for calls a page's script makes.
+
+    A cookie comes with cross-site requests too, so a call that changes anything
+    must also carry the page's CSRF token in X-CSRF-Token (the `csrf` value of
+    its forms), which another site cannot read.
+    """
+    if credentials is not None and credentials.credentials:
+        return credentials.credentials
+    if not session:
+        raise NotAuthenticatedError("sign in first: send Authorization: Bearer <token>")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        expected = csrf_token(rt.secret_key, session).encode()
+        if not sent_csrf or not hmac.compare_digest(expected, sent_csrf.encode()):
+            raise ForbiddenError(f"a call with the session cookie needs the {CSRF_HEADER} header")
+    return session
+
+
+PageTokenDep = Annotated[str, Depends(get_page_token)]
+
 
 class SignInReads:
     """The token reads under way in this process, so that requests with the same token share one.
@@ -116,6 +162,13 @@ async def get_account(request: Request, rt: RuntimeDep, token: TokenDep) -> Acco
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
+
+
+async def get_page_account(request: Request, rt: RuntimeDep, token: PageTokenDep) -> Account:
+    return await get_account(request, rt, token)
+
+
+PageAccountDep = Annotated[Account, Depends(get_page_account)]
 
 
 async def get_reach(request: Request, rt: RuntimeDep) -> reach.Reach:

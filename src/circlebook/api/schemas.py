@@ -306,3 +306,35 @@ class LedgerOut(BaseModel):
     next_after: int | None = Field(
         description="pass as `after` for the next, older, page; null on the last page"
     )
+
+
+class PushKeyOut(BaseModel):
+    public_key: str = Field(
+        description="the server's VAPID public key: the uncompressed P-256 point, base64url "
+        "without padding, as PushManager.subscribe() takes for applicationServerKey"
+    )
+
+
+class PushKeys(Body):
+    p256dh: Annotated[str, Field(min_length=1, max_length=100)]
+    auth: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class PushSubscriptionIn(Body):
+    """A browser's PushSubscription.toJSON()."""
+
+    endpoint: Annotated[str, Field(min_length=1, max_length=4096)]
+    keys: PushKeys
+    expirationTime: int | None = Field(default=None, description="ignored")
+
+
+class PushSubscriptionOut(BaseModel):
+    id: str
+    endpoint: str
+    language: str = Field(description="the language its messages are written in")
+    created_at: str
+    updated_at: str
+
+
+class PushSubscriptionsOut(BaseModel):
+    push_subscriptions: list[PushSubscriptionOut]

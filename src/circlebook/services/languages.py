@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 DEFAULT = "en"
+# BCP 47 tags of the languages written.
+SPOKEN = ("en", "zh-Hans")
 
 
 def _match(tag: str) -> str | None:
@@ -33,3 +35,10 @@ def from_accept_language(header: str) -> str:
         if language is not None and quality > 0:
             ranked.append((-quality, position, language))
     return min(ranked)[2] if ranked else DEFAULT
+
+
+def chosen_or_accepted(choice: str | None, accept_language: str) -> str:
+    """A language the person chose (on the pages), else the best for their Accept-Language."""
+    if choice in SPOKEN:
+        return choice
+    return from_accept_language(accept_language)

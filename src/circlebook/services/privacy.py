@@ -26,13 +26,14 @@ def export_filename(document: Document) -> str:
 def export_account(rt: Runtime, account: Account, token: str | None) -> Document:
     """Everything circlebook holds about the caller, and every entry it may see, as one document.
 
-    Secrets are left out: no session token or hash, no app password hash.
+    Secrets are left out: no session token or hash, no app password hash, no push keys.
     """
     now = stamp(rt.clock.now())
     mine = auth.token_hash(token) if token else None
     with rt.uow() as uow:
         sessions = uow.sessions.of_account(account.id)
         passwords = uow.app_passwords.of_account(account.id)
+        pushes = uow.push_subscriptions.of_account(account.id)
         books = [
             {
                 "book_id": book.id,
@@ -73,6 +74,17 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
                 "last_used_at": p.last_used_at,
             }
             for p in passwords
+        ],
+        "push_subscriptions": [
+            {
+                "id": p.id,
+                "session_id": p.session_id,
+                "endpoint": p.endpoint,
+                "language": p.language,
+                "created_at": p.created_at,
+                "updated_at": p.updated_at,
+            }
+            for p in pushes
         ],
         "books": books,
         "invitations_sent": [
@@ -126,6 +138,7 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
             tell_owner_declined(uow, invitation, now)
         for invitation in uow.invitations.take_sent_by(account.id):
             tell_invitee_revoked(uow, invitation, now)
+        uow.push_subscriptions.remove_all(account.id)
         uow.sessions.remove_all(account.id)
         uow.app_passwords.remove_all(account.id)
         uow.invite_quota.forget(account.id)

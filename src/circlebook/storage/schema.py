@@ -256,3 +256,51 @@ ledger = Table(
     # Unique: two records can never share a place in one chain; and it serves the pages.
     Index("ix_ledger_account_id_seq", "account_id", "seq", unique=True),
 )
+
+# Where a signed-in session's browser takes Web Push messages (RFC 8030): the push
+# service's endpoint and the browser's keys (RFC 8291). Tied to the session, so
+# signing out or ending the session drops them; the language is the one the browser
+# asked in, which the messages are written in.
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", ID, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("endpoint", String(1024), nullable=False, unique=True),
+    Column("p256dh", String(100), nullable=False),
+    Column("auth", String(40), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Index("ix_push_subscriptions_account_id", "account_id"),
+    Index("ix_push_subscriptions_session_id", "session_id"),
+)
+
+# The Web Push messages still to send: one row per (event, subscription), written in
+# the transaction that recorded the event, so nothing committed goes unsent and
+# nothing rolled back is sent. A sender claims rows (claimed_by, claimed_until)
+# before sending, so that of several server instances exactly one sends each.
+push_outbox = Table(
+    "push_outbox",
+    metadata,
+    Column("id", EVENT_ID, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        ID,
+        ForeignKey("push_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", EVENT_ID, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    # Past this (the message's TTL) a message not yet delivered is dropped.
+    Column("expires_at", TIME, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # Not sent before this: a failed attempt waits, longer after each failure.
+    Column("next_at", TIME, nullable=False),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", TIME, nullable=True),
+    Index("ix_push_outbox_next_at", "next_at"),
+    Index("ix_push_outbox_subscription_id", "subscription_id"),
+    Index("ix_push_outbox_event_id", "event_id"),
+)

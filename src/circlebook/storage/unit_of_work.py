@@ -5,17 +5,20 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import Engine
 
 from circlebook.domain.events import Event
+from circlebook.domain.push import PUSHED
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
 from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
+from circlebook.storage.push import SqlPushOutbox, SqlPushSubscriptions
 from circlebook.storage.repositories import (
     SqlAccounts,
     SqlBooks,
@@ -44,6 +47,9 @@ def _sqlite_writers(engine: Engine) -> threading.Lock | None:
         return None
     with _WRITERS_GUARD:
         return _WRITERS.setdefault(engine, threading.Lock())
+
+
+_PUSH_MIN_TRY = timedelta(minutes=1)
 
 
 class _Nobody:
@@ -95,11 +101,13 @@ class SqlUnitOfWork:
         write: bool,
         publisher: Publisher | None = None,
         written: Callable[[], None] | None = None,
+        push_ttl: timedelta | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._publisher = publisher or _Nobody()
         self._written = written
+        self._push_ttl = push_ttl
 
     def __enter__(self) -> SqlUnitOfWork:
         self._queue = _sqlite_writers(self._engine) if self._write else None
@@ -132,6 +140,8 @@ class SqlUnitOfWork:
         self.events = _Recording(SqlEvents(conn))
         self.app_passwords = SqlAppPasswords(conn)
         self.ledger = SqlLedger(conn)
+        self.push_subscriptions = SqlPushSubscriptions(conn)
+        self.push_outbox = SqlPushOutbox(conn)
         return self
 
     def __exit__(
@@ -154,6 +164,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
+        self._queue_pushes()
         self._tx.commit()
         if self._write and self._written is not None:
             self._written()
@@ -161,17 +172,48 @@ class SqlUnitOfWork:
         if recorded:
             self._publisher.publish(recorded)
 
+    def _queue_pushes(self) -> None:
+        """Queue the Web Push messages of this transaction's events, in the transaction.
+
+        One INSERT ... SELECT for them all, which adds nothing for people without
+        subscriptions; written here, every use case that records a pushed event
+        pushes it, and a rolled-back one pushes nothing.
+        """
+        if self._push_ttl is None:
+            return
+        pushed = [e for e in self.events.recorded if e.type in PUSHED and e.account_id]
+        if not pushed:
+            return
+        now = pushed[0].created_at
+        # A TTL of 0 asks push services to keep nothing for an offline phone; the
+        # server itself still tries for a minute to hand the message over.
+        expires = datetime.fromisoformat(now) + max(self._push_ttl, _PUSH_MIN_TRY)
+        self.push_outbox.enqueue(
+            [e.id for e in pushed], now, expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        )
+
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher | None = None,
+        push_ttl: timedelta | None = None,
+    ) -> None:
+        """`push_ttl`: how long queued Web Push messages live; None queues none (push off)."""
         self.engine = engine
         self.publisher = publisher
+        self.push_ttl = push_ttl
         self._writes = 0
         self._writes_lock = threading.Lock()
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, write=write, publisher=self.publisher, written=self._count_write
+            self.engine,
+            write=write,
+            publisher=self.publisher,
+            written=self._count_write,
+            push_ttl=self.push_ttl,
         )
 
     def writes(self) -> int:

@@ -16,6 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
+from circlebook.api.deps import LANG_COOKIE as LANG_COOKIE
 from circlebook.services.languages import from_accept_language
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -24,7 +25,6 @@ DOMAIN = "messages"
 LANGUAGES: dict[str, str | None] = {"en": None, "zh-Hans": "zh_Hans"}
 # Each language named in itself, for the switch on every page.
 NATIVE_NAMES = {"en": "English", "zh-Hans": "简体中文"}
-LANG_COOKIE = "circlebook_lang"
 
 
 def catalog_path(language: str) -> Path:

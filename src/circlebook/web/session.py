@@ -22,7 +22,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from circlebook.api.deps import SESSION_COOKIE
+from circlebook.api.deps import SESSION_COOKIE, csrf_token
 
 # Holds the CSRF seed before sign-in, so that the sign-in forms are protected too.
 SEED_COOKIE = "circlebook_seed"
@@ -127,11 +127,6 @@ def forget_signin_phone(response: Response, request: Request) -> None:
     response.delete_cookie(
         SIGNIN_COOKIE, path="/", secure=needs_secure_cookies(request), httponly=True, samesite="lax"
     )
-
-
-def csrf_token(secret: bytes, seed: str) -> str:
-    digest = hmac.new(secret, b"csrf\x1f" + seed.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _seed(request: Request) -> str | None:
