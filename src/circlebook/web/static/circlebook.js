@@ -183,19 +183,22 @@
 
   // The service worker (/sw.js) shows pushed notifications. Registering it asks the
   // person nothing; only the tap on "Notify me on this phone" asks for permission.
+  // Its promise yields the worker once it is active, or null: the pages work as well without it.
   function registerWorker() {
-    if (!("serviceWorker" in navigator)) return;
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
-      /* the pages work as well without it */
-    });
+    if (!("serviceWorker" in navigator)) return Promise.resolve(null);
+    return navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(
+      function () { return navigator.serviceWorker.ready; },
+      function () { return null; }
+    );
   }
 
   // "Notify me on this phone": the [data-push] panel. Its states: checking, on, off,
   // blocked (notifications denied), unsupported (no Web Push here, or none offered by
   // the server: GET /v1/push/key answers 404). The subscription is sent to
   // POST /v1/push/subscriptions with the session cookie and the page's CSRF token; the
-  // id it answers is kept in this browser with the account it belongs to, so that
-  // another person signing in here later is not told it is on for them.
+  // id it answers is kept in this browser with a fingerprint of the session it belongs
+  // to. Signing out drops a session's subscriptions on the server, so the next session
+  // in this browser (the same person's or another's) starts "off" and asks again.
   var PUSH_KEPT = "circlebook.push";
 
   function base64url(bytes) {
@@ -213,10 +216,17 @@
     return bytes;
   }
 
-  function keptSubscription(account) {
+  // The session's fingerprint: a hash of the page's CSRF token (itself an HMAC of the
+  // session token), so that localStorage holds nothing a request could use.
+  function fingerprint(csrf) {
+    var bytes = new TextEncoder().encode("circlebook push session\x1f" + csrf);
+    return window.crypto.subtle.digest("SHA-256", bytes).then(base64url);
+  }
+
+  function keptSubscription(session) {
     try {
       var kept = JSON.parse(window.localStorage.getItem(PUSH_KEPT) || "null");
-      return kept && kept.account === account ? kept : null;
+      return kept && kept.session === session ? kept : null;
     } catch (error) {
       return null;
     }
@@ -229,9 +239,9 @@
     } catch (error) { /* private browsing: it is forgotten with the page */ }
   }
 
-  function offerPush(panel) {
-    var account = panel.getAttribute("data-account");
+  function offerPush(panel, worker) {
     var csrf = panel.getAttribute("data-csrf");
+    var session = null;
     var turnOn = panel.querySelector("[data-push-on]");
     var turnOff = panel.querySelector("[data-push-off]");
     var key = null;
@@ -261,19 +271,20 @@
     }
 
     function subscription() {
-      return navigator.serviceWorker.ready.then(function (registration) {
+      return worker.then(function (registration) {
+        if (!registration) throw new Error("no service worker");
         return registration.pushManager.getSubscription().then(function (current) {
           return { registration: registration, current: current };
         });
       });
     }
 
-    // Whether this browser's subscription is the one the server took for this account,
+    // Whether this browser's subscription is the one the server took for this session,
     // to the server's current key.
     function settle() {
       if (Notification.permission === "denied") return show("blocked");
       return subscription().then(function (found) {
-        var kept = keptSubscription(account);
+        var kept = keptSubscription(session);
         var current = found.current;
         var sameKey = current && current.options && current.options.applicationServerKey
           ? base64url(current.options.applicationServerKey) === key
@@ -281,7 +292,7 @@
         var on = current && kept && kept.endpoint === current.endpoint && sameKey &&
           Notification.permission === "granted";
         show(on ? "on" : "off");
-      });
+      }, function () { show("unsupported"); });
     }
 
     function subscribe(registration, current) {
@@ -304,9 +315,12 @@
           return subscribe(found.registration, found.current).then(
             function (made) {
               return send("POST", "/v1/push/subscriptions", made.toJSON()).then(function (response) {
-                if (response.status !== 201) throw new Error("refused: " + response.status);
+                // 201: new; 200: the server knew this endpoint and updated it.
+                if (response.status !== 201 && response.status !== 200) {
+                  throw new Error("refused: " + response.status);
+                }
                 return response.json().then(function (answer) {
-                  keep({ account: account, id: answer.id, endpoint: made.endpoint });
+                  keep({ session: session, id: answer.id, endpoint: made.endpoint });
                   show("on");
                 });
               }).catch(function () {
@@ -323,7 +337,7 @@
 
     turnOff.addEventListener("click", function () {
       turnOff.disabled = true;
-      var kept = keptSubscription(account);
+      var kept = keptSubscription(session);
       var forget = kept
         ? send("DELETE", "/v1/push/subscriptions/" + encodeURIComponent(kept.id))
         : Promise.resolve(null);
@@ -340,9 +354,16 @@
     });
 
     var supported = "serviceWorker" in navigator && "PushManager" in window &&
-      "Notification" in window;
+      "Notification" in window && window.crypto && window.crypto.subtle;
     if (!supported) return show("unsupported");
-    fetch("/v1/push/key", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fingerprint(csrf)
+      .then(function (value) {
+        session = value;
+        return fetch("/v1/push/key", {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+      })
       .then(function (response) {
         if (!response.ok) return null; // 404: this server sends no push
         return response.json();
@@ -359,8 +380,8 @@
     document.querySelectorAll("[data-js-only]").forEach(function (element) { element.hidden = false; });
     filterAll();
     offerContactPicker();
-    registerWorker();
-    document.querySelectorAll("[data-push]").forEach(offerPush);
+    var worker = registerWorker();
+    document.querySelectorAll("[data-push]").forEach(function (panel) { offerPush(panel, worker); });
     follow(document.body);
   });
 })();
