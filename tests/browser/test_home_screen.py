@@ -288,3 +288,50 @@ def test_notifications_refused_in_the_browser_show_as_blocked(
     assert phone.page.get_by_text("Blocked: this browser refuses").is_visible()
     assert phone.page.get_by_role("button", name="Notify me on this phone").is_hidden()
     assert asked(phone) == []
+
+
+def test_a_pushed_message_is_shown_as_a_notification_that_opens_only_this_site(
+    phones: Callable[..., Phone], server: Server
+) -> None:
+    phone = phones()
+    phone.page.context.grant_permissions(["notifications"], origin=server.url)
+    cdp = phone.page.context.new_cdp_session(phone.page)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(r["registrationId"] for r in event["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    phone.page.goto("/signin")
+    phone.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert registrations
+    messages = [
+        {
+            "type": "invitation.received",
+            "title": "Li Lei invites you",
+            "body": "Class of 2012",
+            "url": "/inbox",
+        },
+        {"type": "book.left", "title": "Elsewhere", "body": "", "url": "https://evil.example/x"},
+    ]
+    for message in messages:
+        delivery = {"origin": server.url, "registrationId": registrations[-1]}
+        cdp.send("ServiceWorker.deliverPushMessage", {**delivery, "data": json.dumps(message)})
+    phone.page.wait_for_function(
+        "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length === 2)"
+    )
+    shown = phone.page.evaluate(
+        """navigator.serviceWorker.ready.then(r => r.getNotifications()).then(all => all.map(n => (
+            {title: n.title, body: n.body, url: n.data.url, tag: n.tag, icon: n.icon})))"""
+    )
+    by_title = {notification["title"]: notification for notification in shown}
+    assert by_title["Li Lei invites you"] == {
+        "title": "Li Lei invites you",
+        "body": "Class of 2012",
+        "url": f"{server.url}/inbox",
+        "tag": f"invitation.received {server.url}/inbox",
+        "icon": f"{server.url}/static/icon-192.png",
+    }
+    # A payload cannot send the person off the site: its address becomes the front page.
+    assert by_title["Elsewhere"]["url"] == f"{server.url}/"
