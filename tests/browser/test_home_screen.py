@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -111,6 +112,23 @@ def status(phone: Phone, *states: str) -> str:
 def asked(phone: Phone) -> list[str]:
     calls: list[str] = phone.page.evaluate("window.__asked")
     return calls
+
+
+def notifications(phone: Phone, count: int) -> list[dict[str, str]]:
+    """The notifications the worker shows, once there are `count` of them."""
+    deadline = time.monotonic() + 20
+    while True:
+        shown: list[dict[str, str]] = phone.page.evaluate(
+            """async () => {
+                const registration = await navigator.serviceWorker.ready;
+                return (await registration.getNotifications()).map(n => ({
+                    title: n.title, body: n.body, url: n.data.url, tag: n.tag, icon: n.icon}));
+            }"""
+        )
+        if len(shown) >= count or time.monotonic() > deadline:
+            assert len(shown) == count, shown
+            return shown
+        phone.page.wait_for_timeout(50)
 
 
 def test_the_manifest_is_linked_and_parsed_and_the_worker_controls_the_whole_site(
@@ -252,7 +270,7 @@ def test_turning_on_sends_the_subscription_and_turning_off_deletes_it(
 
     # On again: the server answers 200 for an endpoint it already knew, which is on too.
     phone.page.get_by_role("button", name="Notify me on this phone").click()
-    assert status(phone, "on", "off", "unsupported") == "on"
+    assert status(phone, "on") == "on"  # it reads "off" until the server answers
     assert [call[0] for call in calls] == ["POST", "DELETE", "POST"]
 
     # Signing out ends the session the server kept the subscription for: the next one
@@ -318,13 +336,7 @@ def test_a_pushed_message_is_shown_as_a_notification_that_opens_only_this_site(
     for message in messages:
         delivery = {"origin": server.url, "registrationId": registrations[-1]}
         cdp.send("ServiceWorker.deliverPushMessage", {**delivery, "data": json.dumps(message)})
-    phone.page.wait_for_function(
-        "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length === 2)"
-    )
-    shown = phone.page.evaluate(
-        """navigator.serviceWorker.ready.then(r => r.getNotifications()).then(all => all.map(n => (
-            {title: n.title, body: n.body, url: n.data.url, tag: n.tag, icon: n.icon})))"""
-    )
+    shown = notifications(phone, 2)
     by_title = {notification["title"]: notification for notification in shown}
     assert by_title["Li Lei invites you"] == {
         "title": "Li Lei invites you",
