@@ -331,7 +331,7 @@
             // The browser has no push service it can reach (as in a headless browser).
             function () { show("unsupported", "push-service"); }
           );
-        });
+        }, function () { show("unsupported"); }); // no service worker after all
       }).catch(function () { show("off", "server"); });
     });
 
