@@ -21,11 +21,13 @@ from circlebook.web.rendering import render
 from circlebook.web.visits import current_visit
 
 # Scripts and styles come only from this server (no inline script, no CDN); the
-# pages may not be framed, and forms post only here.
+# pages may not be framed, and forms post only here. The service worker and the
+# manifest are this server's own files too (routes/homescreen.py).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -7,6 +7,7 @@ from circlebook.web.routes import (
     create,
     devices,
     home,
+    homescreen,
     inbox,
     invite,
     links,
@@ -17,7 +18,19 @@ from circlebook.web.routes import (
 
 router = APIRouter(include_in_schema=False)
 # create before books: /books/new is a page of its own, not a book called "new".
-for group in (home, signin, links, inbox, create, invite, books, manage, devices, privacy):
+for group in (
+    home,
+    homescreen,
+    signin,
+    links,
+    inbox,
+    create,
+    invite,
+    books,
+    manage,
+    devices,
+    privacy,
+):
     router.include_router(group.router)
 
 __all__ = ["router"]

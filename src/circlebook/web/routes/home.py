@@ -15,7 +15,14 @@ from circlebook.web.visits import VisitDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-STATIC_TYPES = {"circlebook.js": "text/javascript", "circlebook.css": "text/css"}
+STATIC_TYPES = {
+    "circlebook.js": "text/javascript",
+    "circlebook.css": "text/css",
+    "icon-192.png": "image/png",
+    "icon-512.png": "image/png",
+    "icon-maskable-512.png": "image/png",
+    "apple-touch-icon.png": "image/png",
+}
 ONE_YEAR = 365 * 24 * 3600
 
 

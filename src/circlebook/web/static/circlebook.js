@@ -1,6 +1,7 @@
 // circlebook's pages work without this script; with it they filter lists as you type,
-// ask before destructive posts, and follow the account's event stream (GET /v1/events,
-// authenticated by the session cookie) to refresh the page's live regions in place.
+// ask before destructive posts, follow the account's event stream (GET /v1/events,
+// authenticated by the session cookie) to refresh the page's live regions in place,
+// and offer notifications on the phone (Web Push, through the service worker).
 (function () {
   "use strict";
 
@@ -180,10 +181,207 @@
     });
   }
 
+  // The service worker (/sw.js) shows pushed notifications. Registering it asks the
+  // person nothing; only the tap on "Notify me on this phone" asks for permission.
+  // Its promise yields the worker once it is active, or null: the pages work as well without it.
+  function registerWorker() {
+    if (!("serviceWorker" in navigator)) return Promise.resolve(null);
+    return navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(
+      function () { return navigator.serviceWorker.ready; },
+      function () { return null; }
+    );
+  }
+
+  // "Notify me on this phone": the [data-push] panel. Its states: checking, on, off,
+  // blocked (notifications denied), unsupported (no Web Push here, or none offered by
+  // the server: GET /v1/push/key answers 404). The subscription is sent to
+  // POST /v1/push/subscriptions with the session cookie and the page's CSRF token; the
+  // id it answers is kept in this browser with a fingerprint of the session it belongs
+  // to. Signing out drops a session's subscriptions on the server, so the next session
+  // in this browser (the same person's or another's) starts "off" and asks again.
+  var PUSH_KEPT = "circlebook.push";
+
+  function base64url(bytes) {
+    var text = "";
+    new Uint8Array(bytes).forEach(function (byte) { text += String.fromCharCode(byte); });
+    return window.btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function fromBase64url(text) {
+    var padded = text.replace(/-/g, "+").replace(/_/g, "/");
+    padded += "====".slice(0, (4 - (padded.length % 4)) % 4);
+    var raw = window.atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  // The session's fingerprint: a hash of the page's CSRF token (itself an HMAC of the
+  // session token), so that localStorage holds nothing a request could use.
+  function fingerprint(csrf) {
+    var bytes = new TextEncoder().encode("circlebook push session\x1f" + csrf);
+    return window.crypto.subtle.digest("SHA-256", bytes).then(base64url);
+  }
+
+  function keptSubscription(session) {
+    try {
+      var kept = JSON.parse(window.localStorage.getItem(PUSH_KEPT) || "null");
+      return kept && kept.session === session ? kept : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function keep(value) {
+    try {
+      if (value) window.localStorage.setItem(PUSH_KEPT, JSON.stringify(value));
+      else window.localStorage.removeItem(PUSH_KEPT);
+    } catch (error) { /* private browsing: it is forgotten with the page */ }
+  }
+
+  function offerPush(panel, worker) {
+    var csrf = panel.getAttribute("data-csrf");
+    var session = null;
+    var turnOn = panel.querySelector("[data-push-on]");
+    var turnOff = panel.querySelector("[data-push-off]");
+    var key = null;
+
+    function show(state, problem) {
+      panel.setAttribute("data-push-status", state);
+      panel.querySelectorAll("[data-push-state]").forEach(function (line) {
+        line.hidden = line.getAttribute("data-push-state") !== state;
+      });
+      panel.querySelectorAll("[data-push-error]").forEach(function (line) {
+        line.hidden = line.getAttribute("data-push-error") !== problem;
+      });
+      turnOn.hidden = state !== "off";
+      turnOff.hidden = state !== "on";
+      turnOn.disabled = turnOff.disabled = false;
+    }
+
+    function send(method, path, body) {
+      var headers = { Accept: "application/json", "X-CSRF-Token": csrf };
+      if (body) headers["Content-Type"] = "application/json";
+      return fetch(path, {
+        method: method,
+        credentials: "same-origin",
+        headers: headers,
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    }
+
+    function subscription() {
+      return worker.then(function (registration) {
+        if (!registration) throw new Error("no service worker");
+        return registration.pushManager.getSubscription().then(function (current) {
+          return { registration: registration, current: current };
+        });
+      });
+    }
+
+    // Whether this browser's subscription is the one the server took for this session,
+    // to the server's current key.
+    function settle() {
+      if (Notification.permission === "denied") return show("blocked");
+      return subscription().then(function (found) {
+        var kept = keptSubscription(session);
+        var current = found.current;
+        var sameKey = current && current.options && current.options.applicationServerKey
+          ? base64url(current.options.applicationServerKey) === key
+          : true;
+        var on = current && kept && kept.endpoint === current.endpoint && sameKey &&
+          Notification.permission === "granted";
+        show(on ? "on" : "off");
+      }, function () { show("unsupported"); });
+    }
+
+    function subscribe(registration, current) {
+      var stale = current ? current.unsubscribe() : Promise.resolve(true);
+      return stale.then(function () {
+        return registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: fromBase64url(key),
+        });
+      });
+    }
+
+    turnOn.addEventListener("click", function () {
+      turnOn.disabled = true;
+      // Asked here, in the tap's own turn, and nowhere else.
+      Notification.requestPermission().then(function (answer) {
+        if (answer === "denied") return show("blocked");
+        if (answer !== "granted") return show("off"); // dismissed: ask again on the next tap
+        return subscription().then(function (found) {
+          return subscribe(found.registration, found.current).then(
+            function (made) {
+              return send("POST", "/v1/push/subscriptions", made.toJSON()).then(function (response) {
+                // 201: new; 200: the server knew this endpoint and updated it.
+                if (response.status !== 201 && response.status !== 200) {
+                  throw new Error("refused: " + response.status);
+                }
+                return response.json().then(function (answer) {
+                  keep({ session: session, id: answer.id, endpoint: made.endpoint });
+                  show("on");
+                });
+              }).catch(function () {
+                made.unsubscribe();
+                show("off", "server");
+              });
+            },
+            // The browser has no push service it can reach (as in a headless browser).
+            function () { show("unsupported", "push-service"); }
+          );
+        }, function () { show("unsupported"); }); // no service worker after all
+      }).catch(function () { show("off", "server"); });
+    });
+
+    turnOff.addEventListener("click", function () {
+      turnOff.disabled = true;
+      var kept = keptSubscription(session);
+      var forget = kept
+        ? send("DELETE", "/v1/push/subscriptions/" + encodeURIComponent(kept.id))
+        : Promise.resolve(null);
+      forget.then(function (response) {
+        // 404: the server had already dropped it (signed out elsewhere, or gone stale).
+        if (response && response.status !== 204 && response.status !== 404) {
+          throw new Error("refused: " + response.status);
+        }
+        keep(null);
+        return subscription().then(function (found) {
+          return found.current ? found.current.unsubscribe() : true;
+        });
+      }).then(function () { show("off"); }, function () { show("on", "server"); });
+    });
+
+    var supported = "serviceWorker" in navigator && "PushManager" in window &&
+      "Notification" in window && window.crypto && window.crypto.subtle;
+    if (!supported) return show("unsupported");
+    fingerprint(csrf)
+      .then(function (value) {
+        session = value;
+        return fetch("/v1/push/key", {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+      })
+      .then(function (response) {
+        if (!response.ok) return null; // 404: this server sends no push
+        return response.json();
+      })
+      .then(function (body) {
+        if (!body || typeof body.public_key !== "string") return show("unsupported");
+        key = body.public_key;
+        return settle();
+      })
+      .catch(function () { show("unsupported"); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-js-only]").forEach(function (element) { element.hidden = false; });
     filterAll();
     offerContactPicker();
+    var worker = registerWorker();
+    document.querySelectorAll("[data-push]").forEach(function (panel) { offerPush(panel, worker); });
     follow(document.body);
   });
 })();
