@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from circlebook import __version__
 from circlebook.api import problems
@@ -28,13 +29,25 @@ from circlebook.api.routes import (
     health,
     invitations,
     invites,
+    metrics,
     privacy,
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
-from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
+from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
+from circlebook.observe.readiness import Readiness
+from circlebook.observe.requests import RequestLog
+from circlebook.services.ports import (
+    Clock,
+    NoTally,
+    Policy,
+    Runtime,
+    SmsSender,
+    SystemClock,
+    Tally,
+)
 from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
@@ -97,6 +110,14 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
             log.warning("could not sweep old data: %s", exc)
 
 
+class Circlebook(FastAPI):
+    """FastAPI with the request log outside everything, the error handler included,
+    so that even a 500 carries its X-Request-ID and is logged and counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestLog(super().build_middleware_stack(), meter=self.state.metrics)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -110,7 +131,17 @@ def create_app(
     broker = broker or broker_for(settings)
     hub = Hub()
     sender = sms or sms_sender(settings.sms)
-    background_sms = BackgroundSender(sender)
+    invitation_texts = sender
+    # Off, nothing is counted anywhere: no wrapper, no pool listener, no /metrics.
+    meter = Metrics.from_environment() if settings.metrics == "on" else None
+    tally: Tally = NoTally()
+    if meter is not None:
+        broker = MeteredBroker(broker, meter)
+        invitation_texts = CountedSender(sender, meter, "invitation")
+        sender = CountedSender(sender, meter, "code")
+        meter.watch_pool(engine)
+        tally = meter
+    background_sms = BackgroundSender(invitation_texts)
     uow = SqlUnitOfWorkFactory(engine, broker)
     runtime = Runtime(
         uow=uow,
@@ -121,6 +152,7 @@ def create_app(
         background_sms=background_sms,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
+        tally=tally,
     )
 
     @asynccontextmanager
@@ -134,8 +166,10 @@ def create_app(
             await broker.stop()
             # Texts already queued still go out before the process ends.
             await run_in_threadpool(background_sms.drain)
+            if meter is not None:
+                meter.process_ended()
 
-    app = FastAPI(
+    app = Circlebook(
         title="circlebook",
         version=__version__,
         description="A shared address book built by consent.",
@@ -147,6 +181,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.sign_in_reads = SignInReads()
     app.state.engine = engine
+    app.state.metrics = meter
+    app.state.readiness = Readiness(engine, broker)
     problems.install(app)
     for module in (
         health,
@@ -161,6 +197,8 @@ def create_app(
         replies,
     ):
         app.include_router(module.router)
+    if meter is not None:
+        app.include_router(metrics.router)
     # The pages for browsers, at /; none of them belongs in the OpenAPI document.
     app.include_router(web_router, include_in_schema=False)
     # CardDAV for phones' contacts apps, outside the OpenAPI document (RFC 6352, RFC 6764).

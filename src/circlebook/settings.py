@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     invite_texts_per_number: int = Field(default=3, ge=0)
     # The bearer secret of the SMS provider's webhook for replies; empty: no webhook.
     sms_inbound_secret: SecretStr = SecretStr("")
+    # GET /metrics in the Prometheus text format; off: no counting at all, and a 404.
+    metrics: Literal["on", "off"] = "off"
+    # The bearer token a scraper must send to /metrics; empty: no token asked.
+    metrics_token: SecretStr = SecretStr("")
+    # text: the log lines as always; json: one JSON object per line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("region")
     @classmethod
