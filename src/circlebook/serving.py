@@ -123,7 +123,11 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
     logging.config.dictConfig(log_config(settings.log_format))
     engine = _ready_engine(settings)
     where = settings.sqlite_path or "PostgreSQL"
-    err.print(f"circlebook on http://{settings.host}:{settings.port} (data: {where})")
+    banner = f"circlebook on http://{settings.host}:{settings.port} (data: {where})"
+    if settings.log_format == "json":
+        logging.getLogger("circlebook").info(banner)  # a log collector reads JSON lines only
+    else:
+        err.print(banner)
     if workers > 1:
         engine.dispose()
         # Each worker builds its own app from the same environment; the secret key
