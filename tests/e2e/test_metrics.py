@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from circlebook.observe.requests import UNMATCHED
 from tests.conftest import sign_in
+from tests.e2e.live import live_server
 
 OWNER, FRIEND, STRANGER, LATE = "+8613800138801", "+8613800138802", "+8613800138803", "+12015550188"
 TITLE, FRIEND_NAME, OWNER_NAME = "Choir of Ravensholm", "Zebedee Quill", "Ottoline Marsh"
@@ -152,3 +157,60 @@ def test_metrics_are_not_found_unless_turned_on(make_client: Callable[..., TestC
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert client.app.state.metrics is None  # type: ignore[attr-defined]
+
+
+def _stream(stack: ExitStack, url: str, token: str) -> None:
+    """An event stream held open until `stack` closes, read up to its `ready` event."""
+    http = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+    response = stack.enter_context(
+        http.stream("GET", "/v1/events", headers={"authorization": f"Bearer {token}"})
+    )
+    assert response.status_code == 200
+    lines = response.iter_lines()
+    stack.callback(lines.close)
+    for line in lines:
+        if line == "event: ready":
+            return
+
+
+def _scrape_fresh(url: str) -> str:
+    """A scrape on a connection of its own, so that any worker may take it."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        response = http.get("/metrics")
+        assert response.status_code == 200, response.text
+        return response.text
+
+
+def _until(url: str, check: Callable[[str], bool]) -> str:
+    """Scrape until `check` holds: a closed stream is counted once the server saw it close."""
+    deadline = time.monotonic() + 30
+    while not check(text := _scrape_fresh(url)):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+    return text
+
+
+@pytest.mark.slow
+def test_the_workers_of_one_server_add_up_in_every_scrape(
+    tmp_path: Path, redis_url: str, run_channel: str
+) -> None:
+    shared = {"broker": redis_url, "broker_channel": run_channel, "metrics": "on"}
+    with live_server(tmp_path, workers=2, **shared) as server:
+        code = server.send_code(OWNER)
+        signed = server.http.post("/v1/auth/sessions", json={"phone": OWNER, "code": code})
+        token = signed.json()["token"]
+        for _ in range(30):  # each on a new connection: the workers share them out
+            with httpx.Client(base_url=server.url) as http:
+                assert http.get("/v1/ready").status_code == 200
+        with ExitStack() as streams:
+            for _ in range(4):
+                _stream(streams, server.url, token)
+            # Whichever worker answers, it reports both: the same sums every time.
+            for _ in range(8):
+                text = _scrape_fresh(server.url)
+                ready = {"route": "/v1/ready", "method": "GET", "status": "200"}
+                assert value(text, "circlebook_http_requests_total", **ready) == 30
+                assert value(text, "circlebook_texts_sent_total", kind="code") == 1
+                assert value(text, "circlebook_event_streams_open") == 4
+                assert value(text, "circlebook_db_pool_size") == 2 * 40  # two SQLite pools
+        _until(server.url, lambda text: value(text, "circlebook_event_streams_open") == 0)

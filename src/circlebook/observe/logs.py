@@ -90,5 +90,7 @@ def log_config(log_format: LogFormat = "text") -> dict[str, Any]:
         for handler in config["handlers"].values():
             handler["formatter"] = "json"
     config["loggers"][ACCESS_LOGGER] = {"handlers": ["access"], "level": "INFO", "propagate": False}
+    # Alembic says which plugins it loaded each time a process imports it: noise.
+    config["loggers"]["alembic.runtime.plugins"] = {"level": "WARNING"}
     config["root"] = {"handlers": ["app"], "level": "INFO"}
     return config
