@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from circlebook.observe.requests import UNMATCHED
-from tests.conftest import sign_in
+from tests.conftest import FakeClock, sign_in
 from tests.e2e.live import live_server
 
 OWNER, FRIEND, STRANGER, LATE = "+8613800138801", "+8613800138802", "+8613800138803", "+12015550188"
@@ -71,6 +71,7 @@ def test_metrics_count_requests_texts_and_answers_by_template_and_never_name_any
     for _ in range(3):
         assert owner.get(f"/v1/books/{book_id}/entries").status_code == 200
     assert client.get(f"/v1/lookup/{OWNER}").status_code == 404  # no such route
+    assert client.request("BREW", "/v1/health").status_code == 405  # an invented method
     password = owner.post("/v1/app-passwords", json={"label": "phone"}).json()["password"]
     listed = client.request(
         "PROPFIND",
@@ -110,6 +111,16 @@ def test_metrics_count_requests_texts_and_answers_by_template_and_never_name_any
         )
         == 1
     )
+    assert (
+        value(
+            after,
+            "circlebook_http_requests_total",
+            route="/v1/health",
+            method="other",
+            status="405",
+        )
+        == 1
+    )
     assert value(after, "circlebook_texts_sent_total", kind="code") == 3
     for outcome in ("accepted", "declined", "withdrawn"):
         assert value(after, "circlebook_invitations_ended_total", outcome=outcome) == 1, outcome
@@ -128,6 +139,21 @@ def test_metrics_count_requests_texts_and_answers_by_template_and_never_name_any
         personal += [phone.removeprefix("+86").removeprefix("+1"), phone.replace("+", "%2B")]
     for secret in personal:
         assert secret not in after, f"{secret} in the metrics"
+
+
+def test_invitations_that_expired_are_counted_when_they_are_deleted(
+    make_client: Callable[..., TestClient], outbox: Path, clock: FakeClock
+) -> None:
+    client = make_client(metrics="on")
+    owner = sign_in(client, outbox, OWNER)
+    made = owner.post("/v1/books", json={"title": TITLE, "invitees": [{"phone": LATE}]})
+    assert made.status_code == 201, made.text
+    clock.advance(days=31)
+    again = owner.post(
+        f"/v1/books/{made.json()['id']}/invitations", json={"invitees": [{"phone": FRIEND}]}
+    )
+    assert again.status_code == 200, again.text
+    assert value(scrape(client), "circlebook_invitations_ended_total", outcome="expired") == 1
 
 
 def test_metrics_ask_for_the_token_when_one_is_set(make_client: Callable[..., TestClient]) -> None:

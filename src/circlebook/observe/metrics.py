@@ -112,13 +112,12 @@ class Metrics:
         return cls(os.environ.get(MULTIPROC_DIR) or None)
 
     def request_done(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
+        key = (route, method if method in METHODS else "other", status)
         children = self._by_request.get(key)
         if children is None:
-            label = method if method in METHODS else "other"
             children = (
-                self.requests.labels(route, label, str(status)),
-                self.latency.labels(route, label),
+                self.requests.labels(key[0], key[1], str(status)),
+                self.latency.labels(key[0], key[1]),
             )
             self._by_request[key] = children
         children[0].inc()

@@ -92,6 +92,7 @@ def invite_into(
 ) -> Invited:
     """Create invitations for a book inside the caller's unit of work; one outcome each."""
     now = rt.clock.now()
+    # Counted as deleted, before this unit of work commits: it fails only if the request does.
     rt.tally.invitations_ended("expired", purge_expired(uow, now))
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
