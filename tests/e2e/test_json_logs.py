@@ -22,7 +22,7 @@ from tests.e2e.live import live_server
 from tests.e2e.test_server_process import free_port
 
 OWNER, FRIEND = "+8613800138901", "+8613800138902"
-NEW_ID = re.compile(r"^[0-9a-f]{32}$")
+NEW_ID = re.compile(r"^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$")  # a version 4 UUID, as hex
 ACCESS_FIELDS = {"time", "level", "event", "route", "method", "status", "duration", "request_id"}
 
 

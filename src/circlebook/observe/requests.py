@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from time import perf_counter
 from typing import Protocol
 
@@ -33,7 +33,18 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> str:
             if 0 < len(value) <= MAX_ID_LENGTH and all(32 <= byte < 127 for byte in value):
                 return value.decode("ascii")
             break
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    """A random UUID (version 4, RFC 9562 section 5.4) as 32 hex digits.
+
+    What uuid.uuid4().hex gives, without building a UUID object on every request.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # variant 10
+    return raw.hex()
 
 
 def route_of(scope: Scope) -> str:
