@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench bench-small bench-events bench-push bench-dav bench-soak bench-peers demo clean
+.PHONY: serve test lint bench bench-small bench-observe bench-events bench-push bench-dav bench-soak bench-peers demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("circlebook needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,9 @@ bench: $(STAMP)
 
 bench-small: $(STAMP)
 	$(BIN)/python -m bench.small $(BENCH_ARGS)
+
+bench-observe: $(STAMP)
+	$(BIN)/python -m bench.observe $(BENCH_ARGS)
 
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.events

@@ -102,7 +102,7 @@ def serve_bare(port: int) -> None:
     """In the child process: the bare app under uvicorn, set up as `circlebook serve` sets it up."""
     import uvicorn
 
-    from circlebook.serving import log_config
+    from circlebook.observe.logs import log_config
 
     uvicorn.run(
         bare_app(),  # type: ignore[arg-type]

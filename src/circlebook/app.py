@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from circlebook import __version__
 from circlebook.api import problems
@@ -30,6 +31,7 @@ from circlebook.api.routes import (
     health,
     invitations,
     invites,
+    metrics,
     privacy,
     push,
     replies,
@@ -39,9 +41,20 @@ from circlebook.domain.events import Event
 from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
+from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
+from circlebook.observe.readiness import Readiness
+from circlebook.observe.requests import RequestLog
 from circlebook.push import WebPushSender, public_key_b64
 from circlebook.services import push as pushing
-from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
+from circlebook.services.ports import (
+    Clock,
+    NoTally,
+    Policy,
+    Runtime,
+    SmsSender,
+    SystemClock,
+    Tally,
+)
 from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes, vapid_key, vapid_subject
@@ -143,6 +156,14 @@ class PushLoop:
                 log.warning("could not send push messages: %s", exc)
 
 
+class Circlebook(FastAPI):
+    """FastAPI with the request log outside everything, the error handler included,
+    so that even a 500 carries its X-Request-ID and is logged and counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestLog(super().build_middleware_stack(), meter=self.state.metrics)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -156,7 +177,17 @@ def create_app(
     broker = broker or broker_for(settings)
     hub = Hub()
     sender = sms or sms_sender(settings.sms)
-    background_sms = BackgroundSender(sender)
+    invitation_texts = sender
+    # Off, nothing is counted anywhere: no wrapper, no pool listener, no /metrics.
+    meter = Metrics.from_environment() if settings.metrics == "on" else None
+    tally: Tally = NoTally()
+    if meter is not None:
+        broker = MeteredBroker(broker, meter)
+        invitation_texts = CountedSender(sender, meter, "invitation")
+        sender = CountedSender(sender, meter, "code")
+        meter.watch_pool(engine)
+        tally = meter
+    background_sms = BackgroundSender(invitation_texts)
     push_on = settings.push == "on"
     uow = SqlUnitOfWorkFactory(
         engine, broker, timedelta(seconds=settings.push_ttl_seconds) if push_on else None
@@ -171,6 +202,7 @@ def create_app(
         background_sms=background_sms,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
+        tally=tally,
     )
 
     key = vapid_key(settings, secret_key) if push_on else None
@@ -198,8 +230,10 @@ def create_app(
                 push_sender.close()
             # Texts already queued still go out before the process ends.
             await run_in_threadpool(background_sms.drain)
+            if meter is not None:
+                meter.process_ended()
 
-    app = FastAPI(
+    app = Circlebook(
         title="circlebook",
         version=__version__,
         description="A shared address book built by consent.",
@@ -212,6 +246,8 @@ def create_app(
     app.state.sign_in_reads = SignInReads()
     app.state.engine = engine
     app.state.push_public_key = public_key_b64(key) if key is not None else None
+    app.state.metrics = meter
+    app.state.readiness = Readiness(engine, broker)
     problems.install(app)
     for module in (
         health,
@@ -227,6 +263,8 @@ def create_app(
         replies,
     ):
         app.include_router(module.router)
+    if meter is not None:
+        app.include_router(metrics.router)
     # The pages for browsers, at /; none of them belongs in the OpenAPI document.
     app.include_router(web_router, include_in_schema=False)
     # CardDAV for phones' contacts apps, outside the OpenAPI document (RFC 6352, RFC 6764).

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import gc
 import logging
+import logging.config
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 import uvicorn
@@ -17,9 +19,10 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from uvicorn.config import LOGGING_CONFIG
 
 from circlebook.app import create_app
+from circlebook.observe.logs import log_config
+from circlebook.observe.metrics import MULTIPROC_DIR
 from circlebook.settings import (
     Settings,
     SettingsError,
@@ -35,25 +38,6 @@ from circlebook.storage.backup import BackupError
 from circlebook.storage.database import make_engine
 
 err = Console(stderr=True)
-
-
-class WithoutQueryString(logging.Filter):
-    """Drops the query string from access-log lines: queries can carry personal data."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        # uvicorn's access record: (client address, method, path with query, HTTP version, status)
-        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
-        return True
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the access log's query strings left out."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["without_query"] = {"()": WithoutQueryString}
-    config["handlers"]["access"]["filters"] = ["without_query"]
-    return config
 
 
 def _settings(**overrides: object) -> Settings:
@@ -173,6 +157,26 @@ def worker_app() -> FastAPI:
     return _frozen(create_app(settings, engine=make_engine(settings.database_url)))
 
 
+@contextmanager
+def _shared_metrics(settings: Settings, workers: int) -> Iterator[None]:
+    """With several workers and metrics on, a directory of this server's own where each
+    worker writes its figures (prometheus-client's multiprocess mode), gone at the end.
+
+    Set in the environment before the workers start: they read it when they import
+    prometheus-client, and a directory shared with another server would mix their counts.
+    """
+    if workers <= 1 or settings.metrics != "on":
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="circlebook-metrics-")
+    os.environ[MULTIPROC_DIR] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def serve(host: str | None, port: int | None, workers: int = 1) -> None:
     """Run the server (migrating an empty database first), in one or several processes."""
     settings = _settings(host=host, port=port)
@@ -183,25 +187,37 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
         )
         raise typer.Exit(2)
     _check_console_sms(settings)
+    logging.config.dictConfig(log_config(settings.log_format))
     engine = _ready_engine(settings)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     where = settings.sqlite_path or "PostgreSQL"
-    err.print(f"circlebook on http://{settings.host}:{settings.port} (data: {where})")
+    banner = f"circlebook on http://{settings.host}:{settings.port} (data: {where})"
+    if settings.log_format == "json":
+        logging.getLogger("circlebook").info(banner)  # a log collector reads JSON lines only
+    else:
+        err.print(banner)
     if workers > 1:
         engine.dispose()
         # Each worker builds its own app from the same environment; the secret key
         # must then come from it too, which settings require for PostgreSQL.
-        uvicorn.run(
-            "circlebook.serving:worker_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level="info",
-            log_config=log_config(),
-        )
+        with _shared_metrics(settings, workers):
+            uvicorn.run(
+                "circlebook.serving:worker_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                log_level="info",
+                log_config=log_config(settings.log_format),
+                # observe.requests writes the access log, by route template, not path.
+                access_log=False,
+            )
         return
     app = _frozen(create_app(settings, engine=engine))
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info", log_config=log_config()
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=log_config(settings.log_format),
+        access_log=False,
     )

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # Who push services may contact about this server (a mailto: or https: URL);
     # empty: CIRCLEBOOK_PUBLIC_URL, else a placeholder address.
     vapid_subject: str = Field(default="", pattern=r"^$|^(mailto:|https://)\S+$")
+    # GET /metrics in the Prometheus text format; off: no counting at all, and a 404.
+    metrics: Literal["on", "off"] = "off"
+    # The bearer token a scraper must send to /metrics; empty: no token asked.
+    metrics_token: SecretStr = SecretStr("")
+    # text: the log lines as always; json: one JSON object per line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("region")
     @classmethod

@@ -69,7 +69,7 @@ def live_server(
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=10) as http:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90  # several workers on a busy machine start slowly
             while True:
                 try:
                     if http.get("/v1/health").status_code == 200:

@@ -1,12 +1,17 @@
-"""No phone number in the server's output: not in access-log lines, not in any address."""
+"""No phone number in the server's output: not in access-log lines, not in any address.
+
+In either log format; and no invitation token or id either: paths are logged by route template.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from circlebook.web.session import SIGNIN_COOKIE
@@ -42,8 +47,11 @@ def web_sign_in(server: Server, phone: str) -> httpx.Client:
     return browser
 
 
-def test_the_whole_flow_leaves_no_phone_number_in_the_servers_output(tmp_path: Path) -> None:
-    with live_server(tmp_path) as server:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_whole_flow_leaves_no_phone_number_in_the_servers_output(
+    tmp_path: Path, log_format: str
+) -> None:
+    with live_server(tmp_path, log_format=log_format) as server:
         http = server.http
         # The JSON API: sign in, create a book, invite, answer through the link.
         code = server.send_code(OWNER)
@@ -84,10 +92,20 @@ def test_the_whole_flow_leaves_no_phone_number_in_the_servers_output(tmp_path: P
         dav.close()
 
     output = (tmp_path / "server.log").read_text()
-    assert " 207" in output and "GET /books/" in output  # the access log is there
+    if log_format == "text":  # the access log is there, by route template
+        assert " 207" in output and "GET /books/{book_id} " in output
+        assert "POST /v1/invites/{token}/accept " in output
+    else:
+        lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+        seen = {(line.get("route"), line.get("status")) for line in lines}
+        assert {("/dav/{path}", 207), ("/books/{book_id}", 200)} <= seen
+        assert ("/v1/invites/{token}/accept", 200) in seen
     for phone in (OWNER, FRIEND, ABROAD):
         for spelling in spellings(phone):
             assert spelling not in output, f"{spelling} in the server's output"
+    # Nor the link's token (it lets its holder answer) or ids that tie lines to people.
+    for secret in (link, book["id"], signed["account"]["id"], signed["token"]):
+        assert secret not in output
 
 
 def replace_cookie(person: Visitor, value: str) -> None:

@@ -16,12 +16,45 @@ PACKAGE = Path(circlebook.__file__).parent
 PORTS = "circlebook.services.ports"
 
 FORBIDDEN = {
-    "domain": {"services", "storage", "api", "sms", "app", "settings", "client", "serving"},
-    "services": {"storage", "api", "sms", "push", "app", "settings", "client", "serving"},
-    "storage": {"services", "api", "sms", "app", "settings", "client", "serving"},
-    "sms": {"services", "storage", "api", "app", "settings", "client", "serving"},
-    "push": {"services", "storage", "api", "sms", "app", "settings", "client", "serving"},
+    "domain": {
+        "services",
+        "storage",
+        "api",
+        "sms",
+        "push",
+        "app",
+        "settings",
+        "client",
+        "serving",
+        "observe",
+    },
+    "services": {
+        "storage",
+        "api",
+        "sms",
+        "push",
+        "app",
+        "settings",
+        "client",
+        "serving",
+        "observe",
+    },
+    "storage": {"services", "api", "sms", "app", "settings", "client", "serving", "observe"},
+    "sms": {"services", "storage", "api", "app", "settings", "client", "serving", "observe"},
+    "push": {
+        "services",
+        "storage",
+        "api",
+        "sms",
+        "app",
+        "settings",
+        "client",
+        "serving",
+        "observe",
+    },
     "api": {"storage", "sms", "app", "client", "serving"},
+    # Metrics, logs and readiness watch the server; nothing they import may depend on them.
+    "observe": {"api", "dav", "web", "app", "client", "serving"},
 }
 
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from circlebook.domain import errors
+from circlebook.observe.requests import route_of
 
 log = logging.getLogger("circlebook.api")
 
@@ -126,7 +127,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # By route template: the path itself may hold a phone number or an invitation token.
+        log.exception("unexpected error on %s %s", request.method, route_of(request.scope))
         return problem(
             500,
             "internal",

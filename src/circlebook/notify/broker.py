@@ -15,4 +15,7 @@ class Broker(Protocol):
     def publish(self, events: Sequence[Event]) -> None:
         """Send committed events to every instance; may be called from any thread."""
 
+    async def ping(self) -> None:
+        """Raise unless the service that carries events between instances answers now."""
+
     async def stop(self) -> None: ...

@@ -24,5 +24,8 @@ class LocalBroker:
         for event in events:
             self._loop.call_soon_threadsafe(self._deliver, event)
 
+    async def ping(self) -> None:
+        """The hub is in this process: there is nothing that could fail to answer."""
+
     async def stop(self) -> None:
         self._loop = None

@@ -14,6 +14,7 @@ from circlebook.notify.relay import Relay
 
 log = logging.getLogger("circlebook.notify")
 CHANNEL = "circlebook_events"
+PING_SECONDS = 3
 
 
 class PostgresBroker(Relay):
@@ -46,6 +47,10 @@ class PostgresBroker(Relay):
             except psycopg.Error as exc:
                 log.warning("could not publish %d events: %s", len(events), exc)
                 self._sender = None
+
+    def _ping(self) -> None:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=PING_SECONDS) as conn:
+            conn.execute("SELECT 1")
 
     def _close(self) -> None:
         with self._lock:

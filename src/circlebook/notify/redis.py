@@ -15,6 +15,7 @@ from circlebook.notify.relay import Relay
 
 log = logging.getLogger("circlebook.notify")
 CHANNEL = "circlebook:events"
+PING_SECONDS = 3.0
 
 
 class RedisBroker(Relay):
@@ -47,6 +48,15 @@ class RedisBroker(Relay):
                     self._sender.publish(self.channel, wire.dumps(event))
             except redis.RedisError as exc:
                 log.warning("could not publish %d events: %s", len(events), exc)
+
+    def _ping(self) -> None:
+        client = redis.Redis.from_url(
+            self.url, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
 
     def _close(self) -> None:
         self._sender.close()

@@ -59,6 +59,13 @@ class Relay:
             await asyncio.sleep(self._pause)
             self._pause = min(self._pause * 2, 10.0)
 
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._ping)
+
+    def _ping(self) -> None:
+        """Reach the service afresh, within a few seconds, raising if it does not answer."""
+        raise NotImplementedError
+
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()

@@ -92,7 +92,8 @@ def invite_into(
 ) -> Invited:
     """Create invitations for a book inside the caller's unit of work; one outcome each."""
     now = rt.clock.now()
-    purge_expired(uow, now)
+    # Counted as deleted, before this unit of work commits: it fails only if the request does.
+    rt.tally.invitations_ended("expired", purge_expired(uow, now))
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
     outcomes: list[Outcome | Invitation] = []
@@ -266,6 +267,7 @@ def revoke(rt: Runtime, account: Account, book_id: str, invitation_id: str) -> N
             raise NotFoundError("no such pending invitation")
         tell_invitee_revoked(uow, invitation, stamp(rt.clock.now()))
         uow.commit()
+    rt.tally.invitations_ended("withdrawn")
 
 
 def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
@@ -381,11 +383,12 @@ def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> No
         )
 
 
-def purge_expired(uow: UnitOfWork, now: datetime) -> None:
-    """Delete expired invitations, and the notices that told their invitees of them."""
+def purge_expired(uow: UnitOfWork, now: datetime) -> int:
+    """Delete expired invitations, and the notices that told their invitees of them; how many."""
     gone = uow.invitations.purge_expired(stamp(now))
     if gone:
         uow.events.forget_invitations(gone)
+    return len(gone)
 
 
 def prune(rt: Runtime) -> None:
@@ -393,6 +396,7 @@ def prune(rt: Runtime) -> None:
     and so do the daily invitation counts of days before yesterday (only today's is checked)."""
     now = rt.clock.now()
     with rt.uow(write=True) as uow:
-        purge_expired(uow, now)
+        expired = purge_expired(uow, now)
         uow.invite_quota.purge_before((now - timedelta(days=1)).strftime("%Y-%m-%d"))
         uow.commit()
+    rt.tally.invitations_ended("expired", expired)

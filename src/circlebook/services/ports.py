@@ -271,6 +271,19 @@ class SmsSender(Protocol):
     def send(self, to: str, text: str) -> None: ...
 
 
+class Tally(Protocol):
+    """What the server counts for whoever runs it (see observe.metrics): how many, never who."""
+
+    def invitations_ended(self, outcome: str, count: int = 1) -> None: ...
+
+
+class NoTally:
+    """Counts nothing: metrics are off."""
+
+    def invitations_ended(self, outcome: str, count: int = 1) -> None:
+        pass
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -334,3 +347,6 @@ class Runtime:
     app_passwords_seen: RecentSignIns[tuple[Account, datetime]] = field(
         default_factory=lambda: RecentSignIns(0.0, lambda: 0)
     )
+    # Invitations withdrawn and expired (accepted and declined ones are counted from
+    # the events their answers publish); by default nothing is counted.
+    tally: Tally = field(default_factory=NoTally)

@@ -136,7 +136,8 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
                 leave(rt, uow, me, now)
         for invitation in uow.invitations.take_all_for_phone(account.phone):
             tell_owner_declined(uow, invitation, now)
-        for invitation in uow.invitations.take_sent_by(account.id):
+        withdrawn = uow.invitations.take_sent_by(account.id)
+        for invitation in withdrawn:
             tell_invitee_revoked(uow, invitation, now)
         uow.push_subscriptions.remove_all(account.id)
         uow.sessions.remove_all(account.id)
@@ -151,3 +152,4 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
         uow.ledger.forget(account.id)
         uow.accounts.remove(account.id)
         uow.commit()
+    rt.tally.invitations_ended("withdrawn", len(withdrawn))

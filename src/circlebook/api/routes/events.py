@@ -18,6 +18,7 @@ from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
 from circlebook.notify import Hub, Subscriber
+from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, events
 from circlebook.services.ports import Runtime
 
@@ -141,6 +142,9 @@ async def stream_events(
     heartbeat: float = request.app.state.settings.events_heartbeat_seconds
     slots: StreamSlots = request.app.state.stream_slots
     release = slots.take(account.id)
+    meter: Metrics | None = request.app.state.metrics
+    if meter is not None:
+        release = meter.stream_opened(release)
     return _SlotStream(
         _stream(rt, request.app.state.hub, account, last_event_id, heartbeat),
         release,
