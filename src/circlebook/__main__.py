@@ -1,27 +1,58 @@
-"""The command line: the server's `serve` and `migrate`, beside the terminal's commands."""
+"""The command line: the terminal's commands, and the server's (`serve`, `migrate`, ...).
+
+`pip install circlebook` gives the terminal and the SDK alone; the server's commands
+are listed all the same, and say how to install the server when it is missing.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Annotated
 
 import typer
 
+from circlebook.client import render
 from circlebook.client.cli import app as cli
 from circlebook.client.cli import run
+from circlebook.client.demo import main as play_demo
+
+SERVER_MISSING = "the server is not installed: pip install 'circlebook[server]'"
+
+# Every command that runs the server side registers with this, so that `--help` shows
+# them together, apart from the terminal's commands.
+server_command = partial(cli.command, rich_help_panel="Server")
 
 
-@cli.command()
+@contextmanager
+def server_installed() -> Iterator[None]:
+    """Wraps a server command's import of the server side: one clear line if it is missing.
+
+    The server is an optional extra (`circlebook[server]`), so a server command imports
+    it inside the command, not at the top of this module: the terminal's commands must
+    run without FastAPI, SQLAlchemy or uvicorn installed (and start faster without them).
+    """
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "circlebook":
+            raise  # a module of our own is missing: a broken install, not a missing extra
+        render.fail(SERVER_MISSING)
+        raise typer.Exit(2) from None
+
+
+@server_command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    # Imported here, not at the top: the server's stack (FastAPI, SQLAlchemy,
-    # Alembic, uvicorn) takes about a second to load and no terminal command needs it.
-    from circlebook import serving
+    with server_installed():
+        from circlebook import serving
 
     serving.migrate()
 
 
-@cli.command()
+@server_command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
@@ -30,9 +61,20 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the server (migrating an empty database first)."""
-    from circlebook import serving  # see migrate() for why it is imported here
+    with server_installed():
+        from circlebook import serving
 
     serving.serve(host, port, workers)
+
+
+@server_command()
+def demo() -> None:
+    """Play the whole flow with three terminals against a throwaway local server."""
+    # The demo starts `circlebook serve` in a child process: check here that it can.
+    with server_installed():
+        from circlebook import serving  # noqa: F401
+
+    play_demo()
 
 
 def main() -> None:

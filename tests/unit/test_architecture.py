@@ -21,6 +21,20 @@ FORBIDDEN = {
     "storage": {"services", "api", "sms", "app", "settings", "client", "serving"},
     "sms": {"services", "storage", "api", "app", "settings", "client", "serving"},
     "api": {"storage", "sms", "app", "client", "serving"},
+    # The client is installed without the server (`pip install circlebook`): it may use
+    # the pure domain, nothing else of the server side.
+    "client": {
+        "services",
+        "storage",
+        "api",
+        "sms",
+        "app",
+        "settings",
+        "serving",
+        "dav",
+        "web",
+        "notify",
+    },
 }
 
 
