@@ -109,6 +109,7 @@ def test_get_serves_vcard_3_unless_accept_asks_for_4(club: Club) -> None:
     assert card.uid.value == f"{club.entries[BO]}@circlebook"
     assert f"TEL;VALUE=uri;TYPE=cell:tel:{BO}\r\n" in four.text
     assert plain.headers["ETag"] != four.headers["ETag"]
+    assert "Accept" in four.headers["Vary"]
 
 
 def test_a_4_0_etag_never_matches_the_3_0_card(club: Club) -> None:

@@ -118,7 +118,7 @@ def multiget(resource: Resource, body: Element) -> Response:
     return multistatus_response(multistatus.render())
 
 
-def _limit(body: Element, namespace: Callable[[str], str]) -> int | None:
+def _limit(body: Element, namespace: Callable[[str], str] = carddav) -> int | None:
     """The limit/nresults of a report: CARDDAV's for addressbook-query (RFC 6352 section 8.6),
     DAV's for sync-collection (RFC 6578 section 3.7, from RFC 5323 section 5.17)."""
     text = body.findtext(f"{namespace('limit')}/{namespace('nresults')}")
@@ -134,7 +134,7 @@ def query(resource: Resource, body: Element) -> Response:
     """The cards matching CARDDAV:filter (RFC 6352 section 8.6), at most CARDDAV:limit of them."""
     names = requested(body.find(dav("prop")))
     card_filter = parse_filter(body.find(carddav("filter")))
-    limit = _limit(body, carddav)
+    limit = _limit(body)
     matched = [
         member
         for member in resource.members()

@@ -6,10 +6,7 @@ import pytest
 
 from circlebook.dav.carddav import accepted_version
 from circlebook.dav.errors import DavError
-from circlebook.services.entries import VisibleEntry
-from circlebook.services.vcards import CardVersion, fingerprint, vcard
-
-ENTRY = VisibleEntry("e_1", "+8613800138000", "Li; Lei", [], "member", "", "")
+from circlebook.services.vcards import CardVersion
 
 
 @pytest.mark.parametrize(
@@ -42,23 +39,3 @@ def test_accept_naming_nothing_served_fails_the_conversion_precondition(accept: 
 
     assert refused.value.status == 403
     assert "supported-address-data-conversion" in refused.value.condition
-
-
-def test_a_4_0_card_has_a_tel_uri_and_keeps_the_3_0_cards_uid() -> None:
-    three, four = vcard(ENTRY, CardVersion.V3), vcard(ENTRY, CardVersion.V4)
-
-    assert four.splitlines() == [
-        "BEGIN:VCARD",
-        "VERSION:4.0",
-        "UID;VALUE=text:e_1@circlebook",
-        "FN:Li\\; Lei",
-        "N:Li\\; Lei;;;;",
-        "TEL;VALUE=uri;TYPE=cell:tel:+8613800138000",
-        "END:VCARD",
-    ]
-    assert "UID:e_1@circlebook" in three.splitlines()
-
-
-def test_each_version_of_a_card_has_its_own_fingerprint() -> None:
-    assert fingerprint(ENTRY, CardVersion.V3) != fingerprint(ENTRY, CardVersion.V4)
-    assert fingerprint(ENTRY) == fingerprint(ENTRY, CardVersion.V3)
