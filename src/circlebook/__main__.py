@@ -1,29 +1,59 @@
-"""The command line: the server's `serve`, `migrate`, `backup` and `restore`, beside the
-terminal's commands."""
+"""The command line: the terminal's commands, and the server's (`serve`, `migrate`, ...).
+
+`pip install circlebook` gives the terminal and the SDK alone; the server's commands
+are listed all the same, and say how to install the server when it is missing.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from circlebook.client import render
 from circlebook.client.cli import app as cli
 from circlebook.client.cli import run
+from circlebook.client.demo import main as play_demo
+
+SERVER_MISSING = "the server is not installed: pip install 'circlebook[server]'"
+
+# Every command that runs the server side registers with this, so that `--help` shows
+# them together, apart from the terminal's commands.
+server_command = partial(cli.command, rich_help_panel="Server")
 
 
-@cli.command()
+@contextmanager
+def server_installed() -> Iterator[None]:
+    """Wraps a server command's import of the server side: one clear line if it is missing.
+
+    The server is an optional extra (`circlebook[server]`), so a server command imports
+    it inside the command, not at the top of this module: the terminal's commands must
+    run without FastAPI, SQLAlchemy or uvicorn installed (and start faster without them).
+    """
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "circlebook":
+            raise  # a module of our own is missing: a broken install, not a missing extra
+        render.fail(SERVER_MISSING)
+        raise typer.Exit(2) from None
+
+
+@server_command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    # Imported here, not at the top: the server's stack (FastAPI, SQLAlchemy,
-    # Alembic, uvicorn) takes about a second to load and no terminal command needs it.
-    from circlebook import serving
+    with server_installed():
+        from circlebook import serving
 
     serving.migrate()
 
 
-@cli.command()
+@server_command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
@@ -32,7 +62,8 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the server (migrating an empty database first)."""
-    from circlebook import serving  # see migrate() for why it is imported here
+    with server_installed():
+        from circlebook import serving
 
     serving.serve(host, port, workers)
 
@@ -47,7 +78,7 @@ DatabaseUrlOpt = Annotated[
 ]
 
 
-@cli.command()
+@server_command()
 def backup(
     file: Annotated[Path, typer.Argument(help="the backup file to write (replaced when whole)")],
     database_url: DatabaseUrlOpt = None,
@@ -61,12 +92,13 @@ def backup(
     one SERIALIZABLE READ ONLY DEFERRABLE snapshot. pg_dump is never used, even
     when it is on the PATH: its dump restores into PostgreSQL only.
     """
-    from circlebook import serving  # see migrate() for why it is imported here
+    with server_installed():
+        from circlebook import serving
 
     serving.backup(database_url, file)
 
 
-@cli.command()
+@server_command()
 def restore(
     file: Annotated[Path, typer.Argument(help="a file written by `circlebook backup`")],
     database_url: DatabaseUrlOpt = None,
@@ -77,9 +109,20 @@ def restore(
     its ids, versions and times, and the schema is then brought up to date. A
     database that holds any row, or a backup from a newer circlebook, is refused.
     """
-    from circlebook import serving  # see migrate() for why it is imported here
+    with server_installed():
+        from circlebook import serving
 
     serving.restore(database_url, file)
+
+
+@server_command()
+def demo() -> None:
+    """Play the whole flow with three terminals against a throwaway local server."""
+    # The demo starts `circlebook serve` in a child process: check here that it can.
+    with server_installed():
+        from circlebook import serving  # noqa: F401
+
+    play_demo()
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from tests.e2e.live import Server, live_server
 
 def _missing() -> str | None:
     if importlib.util.find_spec("playwright") is None:
-        return "Playwright for Python is not installed (pip install -e '.[dev]')"
+        return "Playwright for Python is not installed (pip install -e '.[server,dev]')"
     if not os.access(CHROMIUM, os.X_OK):
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     return None

@@ -8,7 +8,16 @@ import pytest
 
 from circlebook.services.sweep import sweep
 from tests.conftest import FakeClock
-from tests.e2e.dav import D, DavUser, book_with, dav_user, fn_of
+from tests.e2e.dav import (
+    D,
+    DavUser,
+    Multistatus,
+    book_with,
+    dav_user,
+    fn_of,
+    parse_multistatus,
+    sync_body,
+)
 
 OWNER, ANN, BO, CY = "+8613700137001", "+8613700137002", "+8613700137003", "+8613700137004"
 VALID_SYNC_TOKEN = "<d:valid-sync-token/>"
@@ -106,6 +115,9 @@ def test_a_member_retagged_out_of_view_syncs_as_removed(club: dict[str, Any]) ->
         "urn:circlebook:sync:\N{FULLWIDTH DIGIT ONE}.x",
         "urn:circlebook:sync:+1.x",
         f"urn:circlebook:sync:{'9' * 19}.x",
+        "urn:circlebook:sync:~~",  # the parts of a truncated sync's token, all empty
+        "urn:circlebook:sync:forged~~e_1",
+        "urn:circlebook:sync:a~b",
         "urn:circlebook:sync:1.\N{LATIN SMALL LETTER E WITH ACUTE}",
     ],
 )
@@ -175,3 +187,37 @@ def _sync_body(token: str) -> str:
         '<sync-collection xmlns="DAV:"><sync-token>'
         f"{token}</sync-token><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>"
     )
+
+
+def _limited(user: DavUser, book_id: str, token: str, nresults: int) -> Multistatus:
+    body = sync_body(token).replace(
+        "</d:sync-collection>",
+        f"<d:limit><d:nresults>{nresults}</d:nresults></d:limit></d:sync-collection>",
+    )
+    return parse_multistatus(user.request("REPORT", user.book(book_id), body))
+
+
+def test_a_removal_between_two_pages_of_a_limited_sync_is_reported(club: dict[str, Any]) -> None:
+    ann, book, ids = club["ann"], club["book"], club["ids"]
+    first = _limited(ann, book, "", 2)
+    response = club["owner"].delete(f"/v1/books/{book}/entries/{ids[BO]}")
+    assert response.status_code == 204, response.text
+
+    second = _limited(ann, book, first.sync_token or "", 2)
+
+    assert first.answers[ann.book(book)].status == 507
+    cards = {h for page in (first, second) for h, a in page.answers.items() if a.status is None}
+    bo = card_href(ann, book, ids[BO])
+    assert cards - {bo} == {card_href(ann, book, ids[p]) for p in (OWNER, ANN)}
+    assert second.answers[bo].status == 404
+    assert ann.book(book) not in second.answers  # the rest fitted: not truncated
+    assert ann.sync(book, second.sync_token or "").answers == {}
+
+
+def test_nresults_that_is_not_a_number_is_a_400(club: dict[str, Any]) -> None:
+    ann, book = club["ann"], club["book"]
+    body = sync_body("").replace(
+        "</d:sync-collection>",
+        "<d:limit><d:nresults>two</d:nresults></d:limit></d:sync-collection>",
+    )
+    assert ann.request("REPORT", ann.book(book), body).status_code == 400

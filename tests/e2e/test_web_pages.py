@@ -356,3 +356,19 @@ def test_an_upload_of_more_people_than_one_request_may_invite_is_refused(
         assert response.status_code == status, response.text
         assert ("This file holds more than 3 people" in response.text) is (status == 422)
         assert ("Person 0" in response.text) is (status == 200)
+
+
+def test_the_book_page_offers_the_download_in_vcard_4_too(
+    visitor: Callable[[], Visitor], people: Any
+) -> None:
+    owner, book_id = build(visitor, people)
+    page = owner.get(f"/books/{book_id}").text
+    three = owner.get(f"/books/{book_id}/export.vcf").text
+    four = owner.get(f"/books/{book_id}/export.vcf", params={"version": "4.0"}).text
+    wrong = owner.get(f"/books/{book_id}/export.vcf", params={"version": "2.1"})
+
+    assert f'href="/books/{book_id}/export.vcf?version=4.0"' in page
+    assert three.count("VERSION:3.0\r\n") == 4 and "VERSION:4.0" not in three
+    assert four.count("VERSION:4.0\r\n") == 4 and "VERSION:3.0" not in four
+    assert f"TEL;VALUE=uri;TYPE=cell:tel:{RED}\r\n" in four
+    assert 400 <= wrong.status_code < 500

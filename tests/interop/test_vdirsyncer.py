@@ -86,8 +86,12 @@ def app_password(server: Server, phone: str) -> str:
     return str(response.json()["password"])
 
 
-def vdirsyncer_config(tmp_path: Path, url: str, user: str, password: str) -> Path:
+def vdirsyncer_config(
+    tmp_path: Path, url: str, user: str, password: str, *, vcard_4: bool = False
+) -> Path:
     config = tmp_path / "vdirsyncer.conf"
+    # vdirsyncer's carddav storage asks for vCard 4.0 in its multiget's address-data.
+    version_option = "use_vcard_4 = true" if vcard_4 else ""
     config.write_text(
         f"""
 [general]
@@ -107,6 +111,7 @@ url = "{url}/"
 username = "{user}"
 password = "{password}"
 read_only = true
+{version_option}
 
 [storage circlebook_folder]
 type = "filesystem"
@@ -139,15 +144,19 @@ def sync(tmp_path: Path, config: Path) -> None:
     run(tmp_path, vdirsyncer, "-c", str(config), "metasync")
 
 
-def folder(tmp_path: Path) -> dict[str, tuple[str, set[str]]]:
-    """Each synced collection: (its displayname, the FN of every card in it)."""
+def folder(tmp_path: Path, version: str = "3.0") -> dict[str, tuple[str, set[str]]]:
+    """Each synced collection: (its displayname, the FN of every card in it), every card
+    in `version`."""
     found = {}
     for collection in sorted((tmp_path / "contacts").iterdir()):
         names = set()
         for card in collection.glob("*.vcf"):
-            parsed = vobject.readOne(card.read_text())
-            assert parsed.version.value == "3.0"
+            text = card.read_text()
+            parsed = vobject.readOne(text)
+            assert parsed.version.value == version
             assert parsed.uid.value.endswith("@circlebook")
+            if version == "4.0":
+                assert "TEL;VALUE=uri;TYPE=cell:tel:+" in text
             names.add(parsed.fn.value)
         found[collection.name] = ((collection / "displayname").read_text().strip(), names)
     return found
@@ -196,3 +205,27 @@ display = formatted_name
     rows = [line.split("\t") for line in listed.splitlines() if line.strip()]
     assert sorted(row[1] for row in rows) == ["Ann", "Ann", "Di Renamed", "Olivia", "Olivia"]
     assert {row[2] for row in rows} == {world.class_id, world.chess_id}
+
+
+def test_vdirsyncer_syncs_a_book_as_vcard_4_and_then_the_owners_changes(
+    tmp_path: Path,
+) -> None:
+    with live_server(tmp_path) as server:
+        world = build(server)
+        password = app_password(server, ANN)
+        config = vdirsyncer_config(tmp_path, server.url, ANN, password, vcard_4=True)
+
+        sync(tmp_path, config)
+        assert folder(tmp_path, "4.0") == {
+            world.class_id: ("Class of 2012", {"Olivia", "Ann", "Bo"}),
+            world.chess_id: ("Chess club", {"Olivia", "Ann", "Di"}),
+        }
+
+        world.owner.update_entry(world.class_id, world.entries["Bo"], name="Bo Renamed")
+        world.owner.remove_entry(world.chess_id, world.chess_entries["Di"])
+        sync(tmp_path, config)
+        assert folder(tmp_path, "4.0") == {
+            world.class_id: ("Class of 2012", {"Olivia", "Ann", "Bo Renamed"}),
+            world.chess_id: ("Chess club", {"Olivia", "Ann"}),
+        }
+        world.owner.close()

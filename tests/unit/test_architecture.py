@@ -55,6 +55,22 @@ FORBIDDEN = {
     "api": {"storage", "sms", "app", "client", "serving"},
     # Metrics, logs and readiness watch the server; nothing they import may depend on them.
     "observe": {"api", "dav", "web", "app", "client", "serving"},
+    # The client is installed without the server (`pip install circlebook`): it may use
+    # the pure domain, nothing else of the server side.
+    "client": {
+        "services",
+        "storage",
+        "api",
+        "sms",
+        "app",
+        "settings",
+        "serving",
+        "dav",
+        "web",
+        "notify",
+        "push",
+        "observe",
+    },
 }
 
 

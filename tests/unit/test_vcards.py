@@ -1,11 +1,12 @@
-"""The vCards that CardDAV serves and the export holds: 3.0, escaped, folded, fingerprinted."""
+"""The vCards that CardDAV serves and the export holds: 3.0 or 4.0, escaped, folded,
+fingerprinted."""
 
 from __future__ import annotations
 
 import vobject
 
 from circlebook.services.entries import VisibleEntry
-from circlebook.services.vcards import fingerprint, vcard
+from circlebook.services.vcards import CardVersion, fingerprint, vcard
 
 
 def entry(
@@ -41,3 +42,19 @@ def test_the_fingerprint_changes_with_the_card_and_only_with_it() -> None:
     assert fingerprint(entry("Ann", entry_id="e_otherentry00")) != base
     tagged = VisibleEntry("e_abcdefgh1234", "+8613800138000", "Ann", ["t"], "member", "u", "u")
     assert fingerprint(tagged) == base  # tags and times are not in the card
+
+
+def test_a_4_0_card_reads_back_with_a_tel_uri_and_the_3_0_cards_uid() -> None:
+    for name in ("Li Lei", "Bo, Jr; the \\ second", "韩梅梅", "长" * 100):
+        text = vcard(entry(name), CardVersion.V4)
+        card = vobject.readOne(text)
+        assert card.version.value == "4.0"
+        assert card.fn.value == name
+        assert card.uid.value == "e_abcdefgh1234@circlebook"
+        assert "\r\nUID;VALUE=text:e_abcdefgh1234@circlebook\r\n" in text
+        assert "\r\nTEL;VALUE=uri;TYPE=cell:tel:+8613800138000\r\n" in text
+
+
+def test_each_version_of_a_card_has_its_own_fingerprint() -> None:
+    assert fingerprint(entry("Ann"), CardVersion.V3) != fingerprint(entry("Ann"), CardVersion.V4)
+    assert fingerprint(entry("Ann")) == fingerprint(entry("Ann"), CardVersion.V3)

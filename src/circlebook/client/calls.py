@@ -196,8 +196,9 @@ def remove_entry(book_id: str, entry_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/books/{_seg(book_id)}/entries/{_seg(entry_id)}", _none)
 
 
-def export_vcf(book_id: str) -> Call[str]:
-    return Call("GET", f"/v1/books/{_seg(book_id)}/export.vcf", str, raw=True)
+def export_vcf(book_id: str, version: str | None = None) -> Call[str]:
+    params = {} if version is None else {"version": version}
+    return Call("GET", f"/v1/books/{_seg(book_id)}/export.vcf", str, raw=True, params=params)
 
 
 def create_app_password(label: str) -> Call[NewAppPassword]:

@@ -241,8 +241,9 @@ class Client:
     def remove_entry(self, book_id: str, entry_id: str) -> None:
         self.send(calls.remove_entry(book_id, entry_id))
 
-    def export_vcf(self, book_id: str) -> str:
-        return self.send(calls.export_vcf(book_id))
+    def export_vcf(self, book_id: str, version: str | None = None) -> str:
+        """The book as one vCard file: 3.0 unless `version` asks for "4.0"."""
+        return self.send(calls.export_vcf(book_id, version))
 
     def create_app_password(self, label: str) -> NewAppPassword:
         return self.send(calls.create_app_password(label))
@@ -463,8 +464,8 @@ class AsyncClient:
     async def remove_entry(self, book_id: str, entry_id: str) -> None:
         await self.send(calls.remove_entry(book_id, entry_id))
 
-    async def export_vcf(self, book_id: str) -> str:
-        return await self.send(calls.export_vcf(book_id))
+    async def export_vcf(self, book_id: str, version: str | None = None) -> str:
+        return await self.send(calls.export_vcf(book_id, version))
 
     async def create_app_password(self, label: str) -> NewAppPassword:
         return await self.send(calls.create_app_password(label))

@@ -8,7 +8,7 @@ routes; every failure leaves as a DAV answer, never as a 500.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,9 +18,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from circlebook.dav import methods
 from circlebook.dav.auth import FailureThrottle, basic_credentials
+from circlebook.dav.carddav import accepted_version
 from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
-from circlebook.dav.reports import report
-from circlebook.dav.resources import Session, resolve
+from circlebook.dav.reports import report, requested_version
+from circlebook.dav.resources import CARD_SUFFIX, Session, resolve
 from circlebook.dav.xml import MalformedXmlError, parse
 from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, NotFoundError
 from circlebook.domain.model import Account
@@ -44,6 +45,7 @@ class Call:
     authorization: str | None
     depth: str | None
     if_none_match: str | None
+    accept: str | None
     client: str
 
 
@@ -95,6 +97,7 @@ class DavApp:
             authorization=request.headers.get("authorization"),
             depth=request.headers.get("depth"),
             if_none_match=request.headers.get("if-none-match"),
+            accept=request.headers.get("accept"),
             client=client,
         )
 
@@ -150,13 +153,20 @@ class DavApp:
     def dispatch(self, session: Session, call: Call) -> Response:
         if call.method in methods.WRITES:
             return self.refuse(session, call)
+        body = parse(call.body) if call.method in ("PROPFIND", "REPORT") else None
+        # The cards' vCard version is part of the request, like the account: asked for
+        # by Accept on a GET, by CARDDAV:address-data in a REPORT (RFC 6352 5.1.1).
+        if call.method in ("GET", "HEAD") and call.relative.endswith(CARD_SUFFIX):
+            session = replace(session, card_version=accepted_version(call.accept))
+        elif call.method == "REPORT" and body is not None:
+            session = replace(session, card_version=requested_version(body))
         resource = resolve(session, call.relative)
         if call.method in ("GET", "HEAD"):
             return methods.get(resource, call.if_none_match, head=call.method == "HEAD")
         if call.method == "PROPFIND":
-            return methods.propfind(resource, parse(call.body), methods.depth_of(call.depth))
+            return methods.propfind(resource, body, methods.depth_of(call.depth))
         if call.method == "REPORT":
-            return report(resource, parse(call.body), call.if_none_match)
+            return report(resource, body, call.if_none_match)
         raise DavError(405, f"{call.method} is not supported", headers={"Allow": methods.ALLOW})
 
     def refuse(self, session: Session, call: Call) -> Response:

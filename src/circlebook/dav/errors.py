@@ -22,6 +22,8 @@ VALID_SYNC_TOKEN = element(dav("valid-sync-token"))  # RFC 6578 section 3.2
 SUPPORTED_REPORT = element(dav("supported-report"))  # RFC 3253 section 3.6
 SUPPORTED_FILTER = element(carddav("supported-filter"))  # RFC 6352 section 8.6
 SUPPORTED_COLLATION = element(carddav("supported-collation"))  # RFC 6352 section 8.3
+# RFC 6352 section 5.1.1.1: the card cannot be had in the media type or version asked for.
+SUPPORTED_ADDRESS_DATA_CONVERSION = element(carddav("supported-address-data-conversion"))
 
 
 def need_privileges(path: str, privilege: str = "write") -> str:

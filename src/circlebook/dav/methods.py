@@ -96,7 +96,8 @@ def get(resource: Resource, if_none_match: str | None, *, head: bool) -> Respons
     if content is None:
         raise DavError(405, "a collection has no body: use PROPFIND", headers={"Allow": ALLOW})
     etag = resource.etag() or ""
-    headers = {"ETag": etag}
+    # A card comes in the vCard version Accept names (RFC 6352 section 5.1.1).
+    headers = {"ETag": etag, "Vary": "Accept"}
     if etag and entity_tags.matches_any(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     data = content.encode()

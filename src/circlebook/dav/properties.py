@@ -20,11 +20,13 @@ SYNC_COLLECTION = dav("sync-collection")
 
 @dataclass(frozen=True, slots=True)
 class SyncAnswer:
-    """What changed in a collection since a token: members to send, paths gone, the next token."""
+    """What changed in a collection since a token: members to send, paths gone, the next token;
+    `truncated` when a limit left changes out, which the next token goes on to."""
 
     changed: Sequence[Resource]
     removed: Sequence[str]
     token: str
+    truncated: bool = False
 
 
 class Resource:
@@ -70,8 +72,9 @@ class Resource:
         """Those of `paths` that are members here, by path (for a multiget)."""
         raise NotImplementedError
 
-    def sync(self, token: str | None) -> SyncAnswer:
-        """Changes since `token`, or every member for None (RFC 6578 section 3.2)."""
+    def sync(self, token: str | None, limit: int | None = None) -> SyncAnswer:
+        """Changes since `token`, or every member for None (RFC 6578 section 3.2); at most
+        `limit` of them, the token then one to ask for the rest with (section 3.6)."""
         raise NotImplementedError
 
 

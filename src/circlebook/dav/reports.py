@@ -15,7 +15,13 @@ from xml.etree.ElementTree import Element, tostring
 
 from starlette.responses import Response
 
-from circlebook.dav.carddav import ADDRESSBOOK_MULTIGET, ADDRESSBOOK_QUERY, VCardResource
+from circlebook.dav.carddav import (
+    ADDRESSBOOK_MULTIGET,
+    ADDRESSBOOK_QUERY,
+    VCARD,
+    VCardResource,
+    card_version,
+)
 from circlebook.dav.errors import SUPPORTED_REPORT, DavError
 from circlebook.dav.filters import parse_filter
 from circlebook.dav.methods import multistatus_response, render, requested
@@ -24,7 +30,10 @@ from circlebook.dav.properties import SYNC_COLLECTION, Resource
 from circlebook.dav.xml import carddav, dav, element
 from circlebook.domain import entity_tags
 from circlebook.domain.numbers import whole_number
-from circlebook.services.vcards import CARD_FORMAT
+from circlebook.services.vcards import CardVersion, card_format
+
+# RFC 6352 section 8.6.1 and RFC 6578 section 3.6: a truncated answer says so on the collection.
+_TRUNCATED = element(dav("number-of-matches-within-limits"))
 
 
 def report(resource: Resource, body: Element | None, if_none_match: str | None = None) -> Response:
@@ -51,7 +60,18 @@ def whole_answer_tag(resource: Resource, body: Element) -> str | None:
     if body.tag not in (SYNC_COLLECTION, ADDRESSBOOK_QUERY):
         return None
     asked = tostring(body, encoding="unicode")
-    return resource.view_tag(f"{XML_MEDIA_TYPE};{CARD_FORMAT};{resource.path};{asked}")
+    cards = card_format(requested_version(body))
+    return resource.view_tag(f"{XML_MEDIA_TYPE};{cards};{resource.path};{asked}")
+
+
+def requested_version(body: Element) -> CardVersion:
+    """The vCard version the REPORT's CARDDAV:address-data asks for (RFC 6352 section 10.4:
+    content-type text/vcard and version 3.0 unless given), or the
+    CARDDAV:supported-address-data-conversion precondition (section 5.1.1.1)."""
+    asked = body.find(f"{dav('prop')}/{carddav('address-data')}")
+    if asked is None:
+        return card_version(VCARD, None)
+    return card_version(asked.get("content-type", VCARD), asked.get("version"))
 
 
 def sync_collection(resource: Resource, body: Element) -> Response:
@@ -66,12 +86,15 @@ def sync_collection(resource: Resource, body: Element) -> Response:
     if level not in ("1", "infinite"):
         raise DavError(400, "DAV:sync-level is 1 or infinite")
     names = requested(body.find(dav("prop")))
-    answer = resource.sync(token or None)
+    answer = resource.sync(token or None, _limit(body, dav))
     multistatus = Multistatus()
     for member in answer.changed:
         multistatus.properties(member.path, *render(member, names))
     for path in answer.removed:
         multistatus.status(path, 404)
+    if answer.truncated:
+        # RFC 6578 sections 3.6 and 3.7: the token is where the rest begins.
+        multistatus.status(resource.path, 507, _TRUNCATED)
     return multistatus_response(multistatus.render(sync_token=answer.token))
 
 
@@ -95,13 +118,15 @@ def multiget(resource: Resource, body: Element) -> Response:
     return multistatus_response(multistatus.render())
 
 
-def _limit(body: Element) -> int | None:
-    text = body.findtext(f"{carddav('limit')}/{carddav('nresults')}")
+def _limit(body: Element, namespace: Callable[[str], str] = carddav) -> int | None:
+    """The limit/nresults of a report: CARDDAV's for addressbook-query (RFC 6352 section 8.6),
+    DAV's for sync-collection (RFC 6578 section 3.7, from RFC 5323 section 5.17)."""
+    text = body.findtext(f"{namespace('limit')}/{namespace('nresults')}")
     if text is None:
         return None
     limit = whole_number(text.strip())
     if limit is None:
-        raise DavError(400, "CARDDAV:nresults is a number")
+        raise DavError(400, "nresults is a number")
     return limit
 
 
@@ -119,9 +144,7 @@ def query(resource: Resource, body: Element) -> Response:
     for member in matched[:limit]:
         multistatus.properties(member.path, *render(member, names))
     if limit is not None and len(matched) > limit:
-        # RFC 6352 section 8.6.1: a truncated answer says so on the collection itself.
-        condition = element(dav("number-of-matches-within-limits"))
-        multistatus.status(resource.path, 507, condition)
+        multistatus.status(resource.path, 507, _TRUNCATED)
     return multistatus_response(multistatus.render())
 
 

@@ -26,19 +26,24 @@ from circlebook.services import books, entries, vcards
 from circlebook.services.books import Membership
 from circlebook.services.entries import VisibleEntry
 from circlebook.services.ports import Runtime
+from circlebook.services.vcards import DEFAULT_VERSION, CardVersion
 
 # RFC 6578 section 3.2 makes a sync token a URI; the book's delta token follows this.
 SYNC_TOKEN_PREFIX = "urn:circlebook:sync:"  # noqa: S105 - a URI scheme, not a secret
 CARD_SUFFIX = ".vcf"
+# Separates the parts of a truncated sync's token; no sealed token or entry id holds it.
+_PART = "~"
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One request's signed-in account, and where the DAV tree is mounted (e.g. `/dav`)."""
+    """One request's signed-in account, where the DAV tree is mounted (e.g. `/dav`), and
+    the vCard version the request asked its cards in (RFC 6352 section 5.1.1)."""
 
     rt: Runtime
     account: Account
     base: str
+    card_version: CardVersion = DEFAULT_VERSION
 
     @property
     def principal(self) -> str:
@@ -128,7 +133,8 @@ class Book(AddressBookCollection):
         )
 
     def card(self, entry: VisibleEntry) -> Card:
-        return Card(f"{self.path}{entry.id}{CARD_SUFFIX}", self.principal, entry)
+        path = f"{self.path}{entry.id}{CARD_SUFFIX}"
+        return Card(path, self.principal, entry, self.session.card_version)
 
     def members(self) -> Sequence[Resource]:
         view = entries.fetch_entries(self.session.rt, self.session.account, self.book_id)
@@ -145,28 +151,98 @@ class Book(AddressBookCollection):
         )
         return {card.path: card for card in map(self.card, found)}
 
-    def sync(self, token: str | None) -> SyncAnswer:
-        since = None if token is None else _token_of(token)
-        view = entries.fetch_entries(
+    def sync(self, token: str | None, limit: int | None = None) -> SyncAnswer:
+        """The changes since `token`, at most `limit` of them (RFC 6578 sections 3.6, 3.7).
+
+        A truncated answer sends changes in the order of their entry ids and ends with
+        a token that says how far it got (see `_Position`): asked with it, the book
+        sends the rest of those changes and everything that changed since.
+        """
+        at = _Position.read(token)
+        view = self._changes(at.since)
+        changed = {e.id: e for e in view.entries if e.id > at.sent_through}
+        removed = {entry_id for entry_id in view.removed if entry_id > at.sent_through}
+        if at.sent_at is not None:
+            # Read after the rest, so that its token is the newer: everything up to
+            # `sent_through` that changed since the last answer is sent again.
+            view = self._changes(at.sent_at)
+            for entry in view.entries:
+                changed[entry.id] = entry
+                removed.discard(entry.id)
+            for entry_id in view.removed:
+                changed.pop(entry_id, None)
+                removed.add(entry_id)
+        ids = sorted({*changed, *removed})
+        truncated = limit is not None and len(ids) > limit
+        if truncated:
+            ids = ids[:limit]
+            through = ids[-1] if ids else at.sent_through
+            token = _Position(at.since, view.sync_token, through).uri()
+        else:
+            token = _token_uri(view.sync_token)
+        return SyncAnswer(
+            changed=[self.card(changed[i]) for i in ids if i in changed],
+            removed=[f"{self.path}{i}{CARD_SUFFIX}" for i in ids if i in removed],
+            token=token,
+            truncated=truncated,
+        )
+
+    def _changes(self, since: str | None) -> entries.View:
+        return entries.fetch_entries(
             self.session.rt, self.session.account, self.book_id, since=since
         )
-        return SyncAnswer(
-            changed=[self.card(entry) for entry in view.entries],
-            removed=[f"{self.path}{entry_id}{CARD_SUFFIX}" for entry_id in view.removed],
-            token=_token_uri(view.sync_token),
-        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """Where a sync stands: everything up to the token `since` (None: nothing), and of the
+    rest, every entry whose id is at most `sent_through` as it stood at token `sent_at`.
+
+    A whole answer's position is its token alone. A truncated one names all three,
+    so the next request can send the rest of the first changes (ids after
+    `sent_through`) and whatever changed after `sent_at`, without missing any.
+    Every part is a token this server sealed or an entry id the member was sent,
+    so the URI tells the member nothing it did not know.
+    """
+
+    since: str | None
+    sent_at: str | None = None
+    sent_through: str = ""
+
+    @classmethod
+    def read(cls, uri: str | None) -> _Position:
+        if uri is None:
+            return cls(None)
+        parts = _token_of(uri).split(_PART)
+        if len(parts) == 1:
+            return cls(parts[0])
+        if len(parts) != 3 or not parts[0]:
+            raise BadSyncTokenError(
+                "this sync token was not issued here: sync again from the start"
+            )
+        sent_at, since, through = parts
+        return cls(since or None, sent_at, through)
+
+    def uri(self) -> str:
+        return _token_uri(_PART.join((self.sent_at or "", self.since or "", self.sent_through)))
 
 
 class Card(VCardResource):
-    def __init__(self, path: str, principal: str, entry: VisibleEntry) -> None:
+    """One entry's card in one vCard version: each version is a representation of its
+    own, with an entity tag of its own."""
+
+    def __init__(
+        self, path: str, principal: str, entry: VisibleEntry, version: CardVersion
+    ) -> None:
         super().__init__(path, principal)
         self.entry = entry
+        self.version = version
 
     def etag(self) -> str | None:
-        return f'"{vcards.fingerprint(self.entry)}"'
+        return f'"{vcards.fingerprint(self.entry, self.version)}"'
 
     def vcard(self) -> str:
-        return vcards.vcard(self.entry)
+        return vcards.vcard(self.entry, self.version)
 
 
 def _segments(relative: str) -> list[str]:

@@ -1,23 +1,47 @@
-"""A member's view of a book as vCard 3.0 (RFC 2426), for a phone's contacts app.
+"""A member's view of a book as vCards, for a phone's contacts app.
 
-Cards are written here by hand rather than through vobject: CardDAV lists a
-10,000-entry book card by card, and a template is a hundred times faster. The
-export file and CardDAV serve the very same text.
+vCard 3.0 (RFC 2426) by default, which every phone reads; vCard 4.0 (RFC 6350)
+for the clients that ask for it. Cards are written here by hand rather than
+through vobject: CardDAV lists a 10,000-entry book card by card, and a template
+is a hundred times faster. The export file and CardDAV serve the very same text.
 """
 
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 from typing import NamedTuple
 
 from circlebook.domain.model import Account
 from circlebook.services.entries import VisibleEntry, fetch_entries
 from circlebook.services.ports import Runtime
 
+
+class CardVersion(StrEnum):
+    """The vCard versions served: the VERSION property and the media type's version."""
+
+    V3 = "3.0"
+    V4 = "4.0"
+
+
+DEFAULT_VERSION = CardVersion.V3
+
 # Part of every fingerprint: changing how cards are written must change them all.
-CARD_FORMAT = "3.0/1"
-# The export file's name in its entity tag (see services.entries.view_tag).
-REPRESENTATION = f"text/vcard;{CARD_FORMAT}"
+_CARD_FORMATS = {CardVersion.V3: "3.0/1", CardVersion.V4: "4.0/1"}
+
+
+def card_format(version: CardVersion) -> str:
+    """How cards of `version` are written, by name: part of every entity tag of them."""
+    return _CARD_FORMATS[version]
+
+
+def representation(version: CardVersion) -> str:
+    """The export file's name in its entity tag (see services.entries.view_tag)."""
+    return f"text/vcard;{card_format(version)}"
+
+
+CARD_FORMAT = card_format(DEFAULT_VERSION)
+REPRESENTATION = representation(DEFAULT_VERSION)
 _FOLD_AT = 75  # octets per line, RFC 2425 section 5.8.1
 
 
@@ -53,27 +77,46 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts) + "\r\n"
 
 
-def vcard(entry: VisibleEntry) -> str:
-    """One card: UID, FN, N and the mobile number."""
+def _tel_uri(phone: str) -> str:
+    """A number as a tel URI (RFC 3966): a global number keeps only its `+` and digits."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"tel:+{digits}" if phone.startswith("+") else f"tel:{_text(phone)}"
+
+
+def vcard(entry: VisibleEntry, version: CardVersion = DEFAULT_VERSION) -> str:
+    """One card: UID, FN, N and the mobile number, in vCard 3.0 or 4.0."""
     name = _text(entry.name)
+    if version is CardVersion.V4:
+        # RFC 6350: the UID is a URI unless said to be text (6.7.6), and stays the one
+        # the 3.0 card has, so a client switching versions sees the same contact;
+        # TEL is a tel URI (6.4.1); FN is the one property required besides VERSION.
+        uid = f"UID;VALUE=text:{card_uid(entry.id)}"
+        tel = f"TEL;VALUE=uri;TYPE=cell:{_tel_uri(entry.phone)}"
+    else:
+        uid = f"UID:{card_uid(entry.id)}"
+        tel = f"TEL;TYPE=CELL:{_text(entry.phone)}"
     # A display name is one string; keep it whole as the family name rather than
     # guess where a Chinese or Western name splits.
     return "".join(
         (
             "BEGIN:VCARD\r\n",
-            "VERSION:3.0\r\n",
-            _fold(f"UID:{card_uid(entry.id)}"),
+            f"VERSION:{version.value}\r\n",
+            _fold(uid),
             _fold(f"FN:{name}"),
             _fold(f"N:{name};;;;"),
-            _fold(f"TEL;TYPE=CELL:{_text(entry.phone)}"),
+            _fold(tel),
             "END:VCARD\r\n",
         )
     )
 
 
-def fingerprint(entry: VisibleEntry) -> str:
-    """Changes exactly when the entry's card does: the base of its CardDAV ETag."""
-    content = f"{CARD_FORMAT}\x1f{entry.id}\x1f{entry.name}\x1f{entry.phone}"
+def fingerprint(entry: VisibleEntry, version: CardVersion = DEFAULT_VERSION) -> str:
+    """Changes exactly when the entry's card in `version` does: the base of its CardDAV ETag.
+
+    Each version of a card is a representation of its own (RFC 9110 section 8.8.3),
+    so the two never share a tag.
+    """
+    content = f"{card_format(version)}\x1f{entry.id}\x1f{entry.name}\x1f{entry.phone}"
     return hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
 
 
@@ -84,7 +127,10 @@ class Export(NamedTuple):
     etag: str
 
 
-def export_vcards(rt: Runtime, account: Account, book_id: str) -> Export:
-    """One vCard 3.0 per entry the caller may see."""
+def export_vcards(
+    rt: Runtime, account: Account, book_id: str, version: CardVersion = DEFAULT_VERSION
+) -> Export:
+    """One vCard per entry the caller may see, all in `version`."""
     view = fetch_entries(rt, account, book_id)
-    return Export("".join(vcard(entry) for entry in view.entries), view.etag(REPRESENTATION))
+    text = "".join(vcard(entry, version) for entry in view.entries)
+    return Export(text, view.etag(representation(version)))

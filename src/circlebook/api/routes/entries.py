@@ -15,6 +15,10 @@ from circlebook.services import entries, vcards
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["entries"])
 
+CardVersionQuery = Annotated[
+    vcards.CardVersion,
+    Query(description="the vCard version of every card: 3.0 (RFC 2426) or 4.0 (RFC 6350)"),
+]
 IfNoneMatch = Annotated[
     str | None,
     Header(description="entity tags of copies the client holds (RFC 9110 section 13.1.2)"),
@@ -110,14 +114,19 @@ def remove_entry(book_id: str, entry_id: str, rt: RuntimeDep, account: AccountDe
 
 @router.get("/export.vcf", response_class=Response, responses=NOT_MODIFIED)
 def export_vcf(
-    book_id: str, rt: RuntimeDep, account: AccountDep, if_none_match: IfNoneMatch = None
+    book_id: str,
+    rt: RuntimeDep,
+    account: AccountDep,
+    version: CardVersionQuery = vcards.DEFAULT_VERSION,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The caller's view as vCard 3.0, for a phone's contacts app; with an ETag, as entries."""
+    """The caller's view as vCard 3.0 (or 4.0), for a phone's contacts app; with an ETag,
+    one per version, as entries."""
     if if_none_match is not None:
-        current = entries.view_tag(rt, account, book_id, vcards.REPRESENTATION)
+        current = entries.view_tag(rt, account, book_id, vcards.representation(version))
         if entity_tags.matches_any(if_none_match, current):
             return _not_modified(current)
-    export = vcards.export_vcards(rt, account, book_id)
+    export = vcards.export_vcards(rt, account, book_id, version)
     return Response(
         export.text,
         media_type="text/vcard; charset=utf-8",

@@ -132,14 +132,19 @@ def export(
     book: Annotated[str, typer.Argument(help="book id, id prefix or title")],
     output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
     format: Annotated[str, typer.Option("--format", help="vcf or csv")] = "vcf",
+    vcard_version: Annotated[
+        str, typer.Option("--vcard-version", help="3.0, which every phone reads, or 4.0")
+    ] = "3.0",
 ) -> None:
     """Write the entries you may see to a vCard or CSV file for your contacts app."""
     if format not in ("vcf", "csv"):
         raise CliError("--format is vcf or csv")
+    if vcard_version not in ("3.0", "4.0"):
+        raise CliError("--vcard-version is 3.0 or 4.0")
     with connected() as (client, _):
         target = resolve_book(client, book)
         if format == "vcf":
-            text = client.export_vcf(target.id)
+            text = client.export_vcf(target.id, vcard_version)
         else:
             text = _csv(client.entries(target.id).entries)
     output.write_text(text, encoding="utf-8")

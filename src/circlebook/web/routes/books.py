@@ -66,14 +66,16 @@ def book_page(
 
 
 @router.get("/books/{book_id}/export.vcf", name="export")
-def export(visit: MemberVisit, book_id: str) -> Response:
+def export(
+    visit: MemberVisit, book_id: str, version: vcards.CardVersion = vcards.DEFAULT_VERSION
+) -> Response:
     summary = books.get_book(visit.rt, visit.me, book_id)
     # RFC 6266: an ASCII fallback name, and the title itself for browsers that read filename*.
     disposition = "attachment; filename=\"circlebook.vcf\"; filename*=UTF-8''" + quote(
         summary.book.title + ".vcf", safe=""
     )
     return Response(
-        vcards.export_vcards(visit.rt, visit.me, book_id).text,
+        vcards.export_vcards(visit.rt, visit.me, book_id, version).text,
         media_type="text/vcard; charset=utf-8",
         headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
