@@ -36,6 +36,7 @@ from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.services.recent_sign_ins import RecentSignIns
+from circlebook.services.shared_reads import SharedReads
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
@@ -121,6 +122,8 @@ def create_app(
         background_sms=background_sms,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
+        books_seen=RecentSignIns(settings.book_cache_seconds, uow.writes),
+        shared_reads=SharedReads(uow.writes),
     )
 
     @asynccontextmanager

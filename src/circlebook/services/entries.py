@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from circlebook.domain import entity_tags
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -22,8 +22,15 @@ from circlebook.services.membership import view_version, viewer_in
 from circlebook.services.ports import EntryRow, Runtime, UnitOfWork
 
 
-class VisibleEntry(NamedTuple):
-    """An entry as one viewer may see it: `tags` holds only what the viewer is told."""
+@dataclass(slots=True)
+class VisibleEntry:
+    """An entry as one viewer may see it: `tags` holds only what the viewer is told.
+
+    A dataclass because orjson writes one as a JSON object (its fields in this
+    order) without a dict made per entry: at 10,000 entries, those dicts cost
+    more than the database read. Not frozen, which would make each one twice as
+    slow to build; nothing changes one after it is made.
+    """
 
     id: str
     phone: str
