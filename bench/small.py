@@ -10,6 +10,14 @@ A load generator holds `--connections` keep-alive connections open for
 asyncio httpx client. The targets are printed beside their same-run reference,
 never asserted. With `--profile DIR`, py-spy records circlebook's process
 during each of its loads (DIR/<target>.txt, in py-spy's raw collapsed form).
+
+Then the owner's full fetch of a book of `--floor-size` entries (10,000; 0
+skips it) is timed beside its floor, in the same run and on the same SQLite
+file: a route of the same bare app that selects the same columns of the same
+rows with the standard library's sqlite3 and returns them through orjson, with
+no sign-in, visibility rule or mapping. The two are asked in turn, one request
+at a time over keep-alive, uncompressed, so that other work on the machine
+weighs on both alike.
 """
 
 from __future__ import annotations
@@ -37,10 +45,23 @@ import httpx
 
 from bench import seed
 from bench.databases import sqlite_database
-from bench.server import BIN, _die_with_parent, _stop, free_port, server_process
+from bench.server import BIN, Server, _die_with_parent, _stop, free_port, server_process
+from bench.stats import Sample
+from circlebook.storage.database import make_engine
 
 TARGET_RATE = 0.25  # of the bare endpoint's req/s
 TARGET_P99 = 4.0  # times the bare endpoint's p99
+TARGET_FLOOR = 1.5  # the full fetch's p50, times its floor's
+FLOOR_WARMUP, FLOOR_RUNS = 5, 60
+# What the floor selects: the columns of a full fetch (storage.repositories.VIEW_ROW),
+# in its order.
+FLOOR_QUERY = (
+    "SELECT entries.id, accounts.phone, entries.name, entries.tags, entries.role,"
+    " entries.created_at, entries.updated_at"
+    " FROM entries JOIN accounts ON accounts.id = entries.account_id"
+    " WHERE entries.book_id = ? ORDER BY entries.created_at, entries.id"
+)
+FLOOR_KEYS = ("id", "phone", "name", "tags", "role", "created_at", "updated_at")
 PROPFIND_CTAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
@@ -76,8 +97,14 @@ class Load:
 # --- the bare reference ---------------------------------------------------------------
 
 
-def bare_app() -> object:
-    """One route, about 1 KB of JSON serialised by orjson: the floor a small request sits on."""
+def bare_app(floor_db: str | None = None) -> object:
+    """One route, about 1 KB of JSON serialised by orjson: the floor a small request sits on.
+
+    With `floor_db` (an SQLite file), also `/floor/{book_id}`: the book's rows as
+    a full fetch selects them, returned through orjson (see `FLOOR_QUERY`).
+    """
+    import sqlite3
+
     import orjson
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -95,17 +122,27 @@ def bare_app() -> object:
     async def small(_: Request) -> Response:
         return Response(orjson.dumps(document), media_type="application/json")
 
-    return Starlette(routes=[Route("/small", small)])
+    def floor(request: Request) -> Response:
+        # A plain def, run in a worker thread as circlebook's reads are.
+        with sqlite3.connect(f"file:{floor_db}?mode=ro", uri=True) as conn:
+            rows = conn.execute(FLOOR_QUERY, (request.path_params["book_id"],)).fetchall()
+        body = {"entries": [dict(zip(FLOOR_KEYS, row, strict=True)) for row in rows]}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    routes = [Route("/small", small)]
+    if floor_db is not None:
+        routes.append(Route("/floor/{book_id}", floor))
+    return Starlette(routes=routes)
 
 
-def serve_bare(port: int) -> None:
+def serve_bare(port: int, floor_db: str | None) -> None:
     """In the child process: the bare app under uvicorn, set up as `circlebook serve` sets it up."""
     import uvicorn
 
     from circlebook.observe.logs import log_config
 
     uvicorn.run(
-        bare_app(),  # type: ignore[arg-type]
+        bare_app(floor_db),  # type: ignore[arg-type]
         host="127.0.0.1",
         port=port,
         log_level="info",
@@ -114,12 +151,14 @@ def serve_bare(port: int) -> None:
 
 
 @contextmanager
-def bare_process(log: Path) -> Iterator[tuple[str, int]]:
+def bare_process(log: Path, floor_db: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "python"), "-m", "bench.small", "--bare-server", str(port)]
+    command += ["--floor-db", str(floor_db)]
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [str(BIN / "python"), "-m", "bench.small", "--bare-server", str(port)],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -342,7 +381,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--load", choices=("auto", "wrk", "httpx"), default="auto", help="load generator"
     )
+    parser.add_argument(
+        "--floor-size",
+        type=int,
+        default=10_000,
+        help="entries in the book whose full fetch is timed beside its floor (default 10000; 0: "
+        "skip it)",
+    )
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-db", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -357,7 +404,7 @@ def _stop_on_sigterm() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bare_server is not None:
-        serve_bare(args.bare_server)
+        serve_bare(args.bare_server, args.floor_db)
         return 0
     _stop_on_sigterm()
     wrk = shutil.which("wrk") if args.load in ("auto", "wrk") else None
@@ -387,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
             server_process(
                 database_url, secrets.token_urlsafe(32), outbox, workdir / "server.log"
             ) as server,
-            bare_process(workdir / "bare.log") as (bare_url, _),
+            bare_process(workdir / "bare.log", workdir / "circlebook.db") as (bare_url, bare_pid),
             httpx.Client(base_url=server.base_url, timeout=30) as client,
         ):
             owner = seed.sign_in(client, outbox, seed.OWNER_PHONE, "Bench Owner")
@@ -439,13 +486,154 @@ def main(argv: list[str] | None = None) -> int:
                     measured = load(server.base_url, target)
                 say(f"  {target.name}: {measured.per_second:,.0f} req/s")
                 results.append((target, measured))
+            fetches = (
+                full_fetch_beside_floor(
+                    database_url,
+                    client,
+                    owner,
+                    member,
+                    (server, Server(bare_url, bare_pid)),
+                    args.floor_size,
+                )
+                if args.floor_size
+                else None
+            )
     say("")
     say(table(results, bare_load))
     say("")
+    if fetches is not None:
+        say(floor_table(fetches, args.floor_size))
+        say("")
     say(f"after: {uptime()}")
     if args.profile is not None:
         say(f"profiles of circlebook under each load: {args.profile}/")
     return 0
+
+
+@dataclass
+class FloorFetches:
+    floor: Sample
+    circlebook: Sample
+    floor_bytes: int
+    circlebook_bytes: int
+    # Each server's CPU time over its timed requests, in seconds: other work on the
+    # machine stretches the wall times, much less these.
+    floor_cpu: float = 0.0
+    circlebook_cpu: float = 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system time `pid` has used so far (Linux /proc), 0.0 where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); here, after the name, 12 and 13.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def full_fetch_beside_floor(
+    database_url: str,
+    client: httpx.Client,
+    owner: seed.Person,
+    member: seed.Person,
+    servers: tuple[Server, Server],
+    size: int,
+) -> FloorFetches:
+    """The owner's full fetch of a book of `size` and its floor's, asked in turn."""
+    engine = make_engine(database_url)
+    try:
+        book_id, _ = seed.create_book(client, owner, member, size)
+        seed.insert_members(engine, book_id, seed.insert_pool(engine, size - 2))
+    finally:
+        engine.dispose()
+    plain = {"Accept-Encoding": "identity"}
+    server, bare_server = servers
+    with (
+        httpx.Client(
+            base_url=server.base_url, headers={**owner.headers, **plain}, timeout=60
+        ) as ours,
+        httpx.Client(base_url=bare_server.base_url, headers=plain, timeout=60) as bare,
+    ):
+        url, floor_url = f"/v1/books/{book_id}/entries", f"/floor/{book_id}"
+        answer, floor_answer = ours.get(url), bare.get(floor_url)
+        counted = (len(answer.json()["entries"]), len(floor_answer.json()["entries"]))
+        if answer.status_code != 200 or counted != (size, size):
+            raise RuntimeError(f"the fetches did not answer {size} entries: {counted}")
+        fetches = FloorFetches(Sample(), Sample(), len(floor_answer.content), len(answer.content))
+        for n in range(FLOOR_WARMUP + FLOOR_RUNS):
+            if n == FLOOR_WARMUP:
+                cpu = (cpu_seconds(bare_server.pid), cpu_seconds(server.pid))
+            for sample, fetch in ((fetches.floor, bare), (fetches.circlebook, ours)):
+                t0 = time.perf_counter()
+                got = fetch.get(floor_url if fetch is bare else url)
+                took = time.perf_counter() - t0
+                if got.status_code != 200:
+                    raise RuntimeError(f"{got.request.url.path} answered {got.status_code}")
+                if n >= FLOOR_WARMUP:
+                    sample.seconds.append(took)
+        fetches.floor_cpu = cpu_seconds(bare_server.pid) - cpu[0]
+        fetches.circlebook_cpu = cpu_seconds(server.pid) - cpu[1]
+    return fetches
+
+
+def floor_table(fetches: FloorFetches, size: int) -> str:
+    floor = fetches.floor.p50_ms
+    floor_cpu = fetches.floor_cpu or float("nan")
+    rows = [
+        (
+            "measurement",
+            "p50 ms",
+            "p95 ms",
+            "KB",
+            "server CPU ms",
+            "p50 ÷ floor",
+            "CPU ÷ floor",
+            "target",
+            "",
+        ),
+        (
+            f"floor: bare Starlette, sqlite3, orjson, {size:,} rows",
+            f"{floor:.2f}",
+            f"{fetches.floor.p95_ms:.2f}",
+            f"{fetches.floor_bytes / 1000:,.0f}",
+            f"{fetches.floor_cpu / FLOOR_RUNS * 1000:.2f}",
+            "1.00x",
+            "1.00x",
+            "",
+            "",
+        ),
+    ]
+    ratio = fetches.circlebook.p50_ms / floor
+    rows.append(
+        (
+            f"circlebook owner's full fetch, {size:,} entries",
+            f"{fetches.circlebook.p50_ms:.2f}",
+            f"{fetches.circlebook.p95_ms:.2f}",
+            f"{fetches.circlebook_bytes / 1000:,.0f}",
+            f"{fetches.circlebook_cpu / FLOOR_RUNS * 1000:.2f}",
+            f"{ratio:.2f}x",
+            f"{fetches.circlebook_cpu / floor_cpu:.2f}x",
+            f"p50 <= {TARGET_FLOOR:g}x",
+            "met" if ratio <= TARGET_FLOOR else "NOT met",
+        )
+    )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    left = {0, 7, 8}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    head = (
+        f"full fetch beside its floor: {FLOOR_RUNS} runs each, asked in turn, one at a time, "
+        "uncompressed, same SQLite file; server CPU: per request, from /proc"
+    )
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([head, fmt(rows[0]), rule, *(fmt(row) for row in rows[1:])])
 
 
 def _slug(name: str) -> str:

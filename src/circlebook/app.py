@@ -56,6 +56,7 @@ from circlebook.services.ports import (
     Tally,
 )
 from circlebook.services.recent_sign_ins import RecentSignIns
+from circlebook.services.shared_reads import SharedReads
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes, vapid_key, vapid_subject
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
@@ -203,6 +204,8 @@ def create_app(
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         tally=tally,
+        books_seen=RecentSignIns(settings.book_cache_seconds, uow.writes),
+        shared_reads=SharedReads(uow.writes),
     )
 
     key = vapid_key(settings, secret_key) if push_on else None

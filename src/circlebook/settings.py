@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # checked, so that polls skip the database; never more than 1 (a sign-out or a
     # revocation elsewhere must count within a second everywhere); 0: off.
     session_cache_seconds: float = Field(default=1.0, ge=0, le=1)
+    # Seconds this process may answer a member's book header (title, version, count:
+    # `GET /v1/books/{id}`, the CardDAV CTag) from memory; a change made here counts at
+    # once, one made elsewhere within this time; never more than 1; 0: off.
+    book_cache_seconds: float = Field(default=1.0, ge=0, le=1)
     broker: str = ""
     # Instances that should hear each other use the same channel; separate
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.

@@ -8,6 +8,7 @@ routes; every failure leaves as a DAV answer, never as a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,7 @@ from circlebook.dav.auth import FailureThrottle, basic_credentials
 from circlebook.dav.carddav import accepted_version
 from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
 from circlebook.dav.reports import report, requested_version
-from circlebook.dav.resources import CARD_SUFFIX, Session, resolve
+from circlebook.dav.resources import CARD_SUFFIX, Session, remembered_book, resolve
 from circlebook.dav.xml import MalformedXmlError, parse
 from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, NotFoundError
 from circlebook.domain.model import Account
@@ -29,6 +30,9 @@ from circlebook.services import app_passwords, limits
 from circlebook.services.ports import Runtime
 
 MOUNT_PATH = "/dav"
+# A CTag poll's body is a few hundred bytes; a bigger one is parsed in a worker
+# thread, where it cannot hold the event loop up.
+POLL_BODY_BYTES = 4096
 # One address may be many people (a carrier's NAT, an office): it is allowed this
 # many times the failures of one user name before it waits.
 ADDRESS_ALLOWANCE = 10
@@ -75,7 +79,12 @@ class DavApp:
             if request.method == "OPTIONS":
                 response = methods.options()
             else:
-                response = await run_in_threadpool(self.answer, await self._call(request))
+                call = await self._call(request)
+                remembered = self.answer_from_memory(call)
+                if remembered is not None:
+                    response = remembered
+                else:
+                    response = await run_in_threadpool(self.answer, call)
         except DavError as exc:
             response = exc.response()
         await response(scope, receive, send)
@@ -102,9 +111,44 @@ class DavApp:
         )
 
     def answer(self, call: Call) -> Response:
+        return self._guarded(
+            call, lambda: self.dispatch(Session(self.rt, self.sign_in(call), call.base), call)
+        )
+
+    def answer_from_memory(self, call: Call) -> Response | None:
+        """A CTag poll answered on the event loop, or None: answer `call` in a worker thread.
+
+        A phone polls a book with PROPFIND at Depth 0 for its CTag again and again.
+        When its credentials and its place in the book were both read within the
+        last second (services.recent_sign_ins, services.books.recent_membership),
+        the answer needs no database, and the worker thread's hop and the
+        transaction were most of its cost. Anything else goes the usual way.
+        """
+        if call.method != "PROPFIND" or len(call.body) > POLL_BODY_BYTES:
+            return None
+        if (call.depth or "").strip() != "0":
+            return None
+        credentials = basic_credentials(call.authorization)
+        if credentials is None:
+            return None
+        account = app_passwords.recently_signed_in(self.rt, *credentials)
+        if account is None:
+            return None
+        book = remembered_book(Session(self.rt, account, call.base), call.relative)
+        if book is None:
+            return None
+
+        def poll() -> Response:
+            # The same throttle as `sign_in`: a user name that must wait, waits.
+            self._refuse_if_waiting(account.id, call.client)
+            return methods.propfind(book, parse(call.body), depth=0)
+
+        return self._guarded(call, poll)
+
+    def _guarded(self, call: Call, handle: Callable[[], Response]) -> Response:
+        """`handle()`, with every failure answered as DAV, never as a 500."""
         try:
-            session = Session(self.rt, self.sign_in(call), call.base)
-            return self.dispatch(session, call)
+            return handle()
         except DavError as exc:
             return exc.response()
         except MalformedXmlError as exc:
@@ -131,7 +175,19 @@ class DavApp:
         # Wrong passwords count against the account from this address only: failures
         # from elsewhere must never lock its owner's own phone out of syncing.
         account_key = known.id if known else app_passwords.failure_key(self.rt, user)
-        name, address = [f"{account_key}|{call.client}"], [call.client]
+        now = self._refuse_if_waiting(account_key, call.client)
+        if known is not None:
+            return known
+        try:
+            return app_passwords.authenticate_app_password(self.rt, user, password)
+        except NotAuthenticatedError:
+            self.by_name.failed([f"{account_key}|{call.client}"], now)
+            self.by_address.failed([call.client], now)
+            raise
+
+    def _refuse_if_waiting(self, account_key: str, client: str) -> float:
+        """429 if this user name from this address, or this address, must wait; else the time."""
+        name, address = [f"{account_key}|{client}"], [client]
         now = self.rt.clock.now().timestamp()
         waits = [self.by_name.retry_after(name, now), self.by_address.retry_after(address, now)]
         if any(wait is not None for wait in waits):
@@ -141,14 +197,7 @@ class DavApp:
                 "too many wrong passwords: try again later",
                 headers={"Retry-After": retry_after},
             )
-        if known is not None:
-            return known
-        try:
-            return app_passwords.authenticate_app_password(self.rt, user, password)
-        except NotAuthenticatedError:
-            self.by_name.failed(name, now)
-            self.by_address.failed(address, now)
-            raise
+        return now
 
     def dispatch(self, session: Session, call: Call) -> Response:
         if call.method in methods.WRITES:

@@ -254,6 +254,21 @@ def _segments(relative: str) -> list[str]:
     return parts
 
 
+def remembered_book(session: Session, relative: str) -> Book | None:
+    """The book at `relative` if this process read the signed-in member's place in it
+    within the last second (services.books.recent_membership); None for any other path,
+    or when the book must be read. What `resolve` would give, with no database read.
+    """
+    try:
+        parts = _segments(relative)
+    except NotFoundError:
+        return None
+    if len(parts) != 3 or parts[0] != "addressbooks" or parts[1] != session.account.id:
+        return None
+    membership = books.recent_membership(session.rt, session.account, parts[2])
+    return None if membership is None else Book(session, membership)
+
+
 def resolve(session: Session, relative: str) -> Resource:
     """The resource at `relative` (the path below the mount) for the signed-in account."""
     parts = _segments(relative)

@@ -160,7 +160,17 @@ def _needs_touch(used: AppPassword, now: datetime) -> bool:
 
 
 def authenticate_app_password(rt: Runtime, user_name: str, password: str) -> Account:
-    """The account whose phone (or id) is `user_name`, if `password` is one of its app passwords."""
+    """The account whose phone (or id) is `user_name`, if `password` is one of its app passwords.
+
+    Requests with the same credentials at once share one check (services.shared_reads).
+    """
+    return rt.shared_reads.read(
+        f"app-password\x1f{_seen_key(rt, user_name, password)}",
+        lambda: _authenticate(rt, user_name, password),
+    )
+
+
+def _authenticate(rt: Runtime, user_name: str, password: str) -> Account:
     now = rt.clock.now()
     mark = rt.app_passwords_seen.mark()
     with rt.uow() as uow:

@@ -113,12 +113,45 @@ def list_books(rt: Runtime, account: Account) -> list[BookSummary]:
         return [_summary(rt, uow, book, me) for book, me in _held(uow, account)]
 
 
+def _seen_key(account: Account, book_id: str) -> str:
+    return f"{account.id}\x1f{book_id}"
+
+
+def recent_book(rt: Runtime, account: Account, book_id: str) -> BookSummary | None:
+    """`get_book`'s answer if this process read it within the last second and has written
+    nothing since (see services.recent_sign_ins), with no database read; None: ask `get_book`.
+
+    A poll of one book repeats the same three or four queries again and again. A
+    change made here counts at once; one made on another instance within the second,
+    as a sign-out does: a member removed there may see the header (never an entry)
+    that long.
+    """
+    found = rt.books_seen.get(_seen_key(account, book_id))
+    if found is None:
+        return None
+    book, me, count = found
+    if count is None:  # remembered by `get_membership`, which does not count
+        return None
+    return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
+
+
 def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
+    return rt.shared_reads.read(
+        f"summary\x1f{_seen_key(account, book_id)}", lambda: _read_book(rt, account, book_id)
+    )
+
+
+def _read_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
+    mark = rt.books_seen.mark()
     with rt.uow() as uow:
         _, me = viewer_in(uow, book_id, account)
         book = uow.books.get(book_id)
         assert book is not None  # the caller's entry implies its book
-        return _summary(rt, uow, _seen(uow, book, me), me)
+        summary = _summary(rt, uow, _seen(uow, book, me), me)
+    rt.books_seen.put(
+        _seen_key(account, book_id), (summary.book, me, summary.visible_entries), mark
+    )
+    return summary
 
 
 def list_memberships(rt: Runtime, account: Account) -> list[Membership]:
@@ -130,13 +163,31 @@ def list_memberships(rt: Runtime, account: Account) -> list[Membership]:
         ]
 
 
+def recent_membership(rt: Runtime, account: Account, book_id: str) -> Membership | None:
+    """`get_membership`'s answer from memory, as `recent_book`; None: ask `get_membership`."""
+    found = rt.books_seen.get(_seen_key(account, book_id))
+    if found is None:
+        return None
+    book, me, _ = found
+    return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
+
+
 def get_membership(rt: Runtime, account: Account, book_id: str) -> Membership:
     """One book the caller belongs to, without reading its entries."""
+    return rt.shared_reads.read(
+        f"membership\x1f{_seen_key(account, book_id)}",
+        lambda: _read_membership(rt, account, book_id),
+    )
+
+
+def _read_membership(rt: Runtime, account: Account, book_id: str) -> Membership:
+    mark = rt.books_seen.mark()
     with rt.uow() as uow:
         _, me = viewer_in(uow, book_id, account)
         book = uow.books.get(book_id)
         assert book is not None  # the caller's entry implies its book
         book = _seen(uow, book, me)
+    rt.books_seen.put(_seen_key(account, book_id), (book, me, None), mark)
     return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 

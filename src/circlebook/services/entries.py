@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from circlebook.domain import entity_tags
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -22,8 +22,16 @@ from circlebook.services.membership import view_version, viewer_in
 from circlebook.services.ports import EntryRow, Runtime, UnitOfWork
 
 
-class VisibleEntry(NamedTuple):
-    """An entry as one viewer may see it: `tags` holds only what the viewer is told."""
+@dataclass
+class VisibleEntry:
+    """An entry as one viewer may see it: `tags` holds only what the viewer is told.
+
+    A plain dataclass because orjson writes one as a JSON object (its fields in
+    this order) straight from its `__dict__`, with no dict made per entry; at
+    10,000 entries that is a fraction of the old cost. Measured: slots or
+    `frozen` make each one slower to build, slots slower to write too. Nothing
+    changes one after it is made.
+    """
 
     id: str
     phone: str
@@ -59,25 +67,31 @@ def visible_entries(
     """
     judged: dict[str, list[str] | None] = {}
     out: list[VisibleEntry] = []
-    me = viewer.account_id
+    # Names looked up once, not once per row: at 10,000 rows this loop is a share
+    # of the whole fetch worth keeping small.
+    add, me, owner = out.append, viewer.account_id, Role.OWNER.value
     for id_, account_id, phone, name, tags, role, created_at, updated_at in rows:
         if account_id == me:
             if exclude_self:
                 continue
             shown = sorted(split_tags(tags))
-        elif role == Role.OWNER:
+        elif role == owner:
             shown = []  # the owner's entry carries no tags and everyone sees it
         else:
-            if tags not in judged:
+            found = judged.get(tags, _UNJUDGED)
+            if found is _UNJUDGED:
                 parsed = split_tags(tags)
                 visible = can_see(viewer, account_id, role, parsed)
-                judged[tags] = sorted(shown_tags(viewer, parsed)) if visible else None
-            found = judged[tags]
+                found = judged[tags] = sorted(shown_tags(viewer, parsed)) if visible else None
             if found is None:
                 continue
             shown = found
-        out.append(VisibleEntry(id_, phone, name, shown, role, created_at, updated_at))
+        add(VisibleEntry(id_, phone, name, shown, role, created_at, updated_at))
     return out
+
+
+# Marks a tag set not judged yet (None in `judged` means: judged, and hidden).
+_UNJUDGED: list[str] = []
 
 
 def fetch_entries(

@@ -23,6 +23,7 @@ from circlebook.domain.push import Delivery, Outgoing, PushSubscription
 from circlebook.domain.sync import ViewMark
 from circlebook.domain.visibility import Viewer
 from circlebook.services.recent_sign_ins import RecentSignIns
+from circlebook.services.shared_reads import SharedReads
 
 # (id, account_id, phone, name, tags as stored text, role, created_at, updated_at): the
 # read path of a 10,000-entry book unpacks plain tuples, which costs a tenth of
@@ -350,3 +351,10 @@ class Runtime:
     # Invitations withdrawn and expired (accepted and declined ones are counted from
     # the events their answers publish); by default nothing is counted.
     tally: Tally = field(default_factory=NoTally)
+    # Book headers read in the last second, by account and book (see services.books):
+    # the book as that member sees it, its entry, and how many entries it sees if counted.
+    books_seen: RecentSignIns[tuple[Book, Entry, int | None]] = field(
+        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
+    )
+    # Reads under way (a book, an app password), shared by requests asking the same at once.
+    shared_reads: SharedReads = field(default_factory=lambda: SharedReads(lambda: 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import partial
 from typing import Any
 
@@ -41,7 +42,7 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
                 "role": me.role.value,
                 "tags": sorted(me.tags),
                 "entries": [
-                    e._asdict() for e in visible_entries(Viewer.of(me), uow.entries.rows(book.id))
+                    asdict(e) for e in visible_entries(Viewer.of(me), uow.entries.rows(book.id))
                 ],
             }
             for book, me in uow.books.memberships(account.id)

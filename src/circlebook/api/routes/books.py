@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from circlebook.api.deps import AccountDep, ReachDep, RuntimeDep
 from circlebook.api.schemas import (
@@ -91,8 +92,13 @@ def list_books(rt: RuntimeDep, account: AccountDep) -> BooksOut:
 
 
 @router.get("/{book_id}")
-def get_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> BookOut:
-    return book_out(books.get_book(rt, account, book_id))
+async def get_book(book_id: str, rt: RuntimeDep, account: AccountDep) -> BookOut:
+    # A header read a moment ago is answered on the event loop: polls of one book
+    # repeat, and the worker thread's hop cost more than the answer itself.
+    summary = books.recent_book(rt, account, book_id)
+    if summary is None:
+        summary = await run_in_threadpool(books.get_book, rt, account, book_id)
+    return book_out(summary)
 
 
 @router.patch("/{book_id}")
