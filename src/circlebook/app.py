@@ -40,6 +40,7 @@ from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
+from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
 from circlebook.web import router as web_router
 
@@ -112,6 +113,7 @@ def create_app(
     sender = sms or sms_sender(settings.sms)
     background_sms = BackgroundSender(sender)
     uow = SqlUnitOfWorkFactory(engine, broker)
+    group_commit = GroupCommit(uow, settings.group_commit_max)
     runtime = Runtime(
         uow=uow,
         sms=sender,
@@ -119,6 +121,7 @@ def create_app(
         secret_key=secret_key_bytes(settings),
         policy=policy_of(settings),
         background_sms=background_sms,
+        group_commit=group_commit,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
     )
@@ -134,6 +137,7 @@ def create_app(
             await broker.stop()
             # Texts already queued still go out before the process ends.
             await run_in_threadpool(background_sms.drain)
+            await run_in_threadpool(group_commit.close)
 
     app = FastAPI(
         title="circlebook",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -151,6 +152,24 @@ class SqlUnitOfWork:
         if self._queue is not None:
             self._queue.release()
             self._queue = None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """If the block raises, undo what it wrote and recorded; the transaction goes on.
+
+        How writes that share one transaction (storage.group_commit) keep one
+        write's failure from touching the others.
+        """
+        kept = len(self.events.recorded)
+        nested = self._conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            del self.events.recorded[kept:]
+            raise
+        nested.commit()
 
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
