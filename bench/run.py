@@ -248,9 +248,30 @@ def bench_delta(
     )
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time process `pid` has used so far (Linux /proc), else None.
+
+    The server's CPU per accept holds still when other work on the machine slows
+    every timing down.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_note(pid: int, before: float | None, count: int) -> str:
+    after = cpu_seconds(pid)
+    if before is None or after is None or not count:
+        return ""
+    return f"server CPU {(after - before) * 1000 / count:.2f} ms per accept"
+
+
 def bench_accepts(
     backend: str,
     base_url: str,
+    server_pid: int,
     engine_url: str,
     owner_client: httpx.Client,
     owner: seed.Person,
@@ -281,7 +302,11 @@ def bench_accepts(
         )
 
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        one_by_one = measure(lambda: accept(client), warmup=warmup, runs=sequential)
+        for _ in range(warmup):
+            accept(client)
+        cpu = cpu_seconds(server_pid)
+        one_by_one = measure(lambda: accept(client), warmup=0, runs=sequential)
+        alone_cpu = _cpu_note(server_pid, cpu, one_by_one.runs)
 
     local = threading.local()
     clients: list[httpx.Client] = []
@@ -307,9 +332,11 @@ def bench_accepts(
     try:
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(connect, range(concurrency)))
+            cpu = cpu_seconds(server_pid)
             started = time.perf_counter()
             together.seconds = list(pool.map(timed_accept, range(concurrent)))
             together.wall = time.perf_counter() - started
+            together_cpu = _cpu_note(server_pid, cpu, together.runs)
     finally:
         for client in clients:
             client.close()
@@ -321,6 +348,7 @@ def bench_accepts(
             one_by_one,
             TARGET_ACCEPT_MS if book.size == TARGET_SIZE else None,
             rate=True,
+            note=alone_cpu,
         ),
         Result(
             backend,
@@ -328,7 +356,7 @@ def bench_accepts(
             together,
             None,
             rate=True,
-            note="latency under load",
+            note=", ".join(filter(None, ["latency under load", together_cpu])),
         ),
     ]
 
@@ -428,6 +456,7 @@ def bench_backend(
                 for result in bench_accepts(
                     backend,
                     base_url,
+                    server.pid,
                     database_url,
                     client,
                     owner,

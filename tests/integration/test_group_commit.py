@@ -223,3 +223,35 @@ def test_without_grouping_each_write_commits_alone(
         ids = list(pool.map(lambda n: alone.run("book", open_account(n)), range(8)))
     assert all(account_exists(engine, i) for i in ids)
     assert factory.writes() - before == 8
+
+
+def order_locks_held(engine: Engine) -> int:
+    """Advisory locks held in this test's database now, seen from a connection of its own."""
+    with engine.connect() as conn:
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+            "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return int(conn.execute(query).scalar_one())
+
+
+def test_a_write_after_a_rolled_back_one_takes_the_event_order_lock_again(
+    factory: SqlUnitOfWorkFactory, engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns without an advisory lock")
+
+    def refused(uow: SqlUnitOfWork) -> None:
+        with uow.savepoint():
+            open_account(1)(uow)  # its event takes the lock, inside the savepoint
+            raise NotFoundError("refused")
+
+    with factory(write=True) as uow:
+        with pytest.raises(NotFoundError):
+            refused(uow)
+        assert order_locks_held(engine) == 0  # the rollback gave it back
+        open_account(2)(uow)
+        # Held again until commit, so event ids still commit in the order drawn.
+        assert order_locks_held(engine) == 1
+        uow.commit()
+    assert order_locks_held(engine) == 0

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.ledger import GENESIS, Record, canonical, chain
-from circlebook.storage.repositories import TAKE_ORDER_LOCK
+from circlebook.storage.repositories import OrderLock
 from circlebook.storage.schema import ledger
 
 # Built once: every accept and every other consent change appends (see storage.repositories).
@@ -30,8 +30,9 @@ def _record(body: str, hash_: str) -> Record:
 
 
 class SqlLedger:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, order: OrderLock | None = None) -> None:
         self.conn = conn
+        self.order = order or OrderLock(conn)
 
     def append(
         self, record_id: str, account_id: str, kind: str, at: str, fields: Mapping[str, Any]
@@ -43,8 +44,7 @@ class SqlLedger:
         commit, makes the second read the first's record instead of colliding
         with it on (account_id, seq).
         """
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(TAKE_ORDER_LOCK)
+        self.order.take()
         last = self.conn.execute(_NEWEST, {"account_id": account_id}).first()
         seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
         record = chain(prev, seq, kind, at, fields)

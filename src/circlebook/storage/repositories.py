@@ -752,18 +752,37 @@ ORDER_LOCK = 7_250_101
 TAKE_ORDER_LOCK = select(func.pg_advisory_xact_lock(ORDER_LOCK))
 
 
-class SqlEvents:
-    _ORDER_LOCK = ORDER_LOCK
+class OrderLock:
+    """The lock that orders event ids (and ledger records), taken at most once a transaction.
+
+    On PostgreSQL it is held to the end of the transaction once taken, so asking
+    again would be one more round trip for nothing; a rollback to a savepoint
+    gives it back, which the unit of work notes in `held`. SQLite's writers take
+    turns already: there it counts as held from the start.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.held = conn.dialect.name != "postgresql"
+
+    def take(self) -> None:
+        if not self.held:
+            self.conn.execute(TAKE_ORDER_LOCK)
+            self.held = True
+
+
+class SqlEvents:
+    _ORDER_LOCK = ORDER_LOCK
+
+    def __init__(self, conn: Connection, order: OrderLock | None = None) -> None:
+        self.conn = conn
+        self.order = order or OrderLock(conn)
 
     def add(self, event: Event) -> Event:
-        if self.conn.dialect.name == "postgresql":
-            # Ids come from a sequence, and concurrent transactions could commit
-            # 11 before 10; a reader resuming after 11 would then miss 10. Taking
-            # this lock until commit makes ids commit in the order they are drawn.
-            self.conn.execute(TAKE_ORDER_LOCK)
+        # On PostgreSQL ids come from a sequence, and concurrent transactions could
+        # commit 11 before 10; a reader resuming after 11 would then miss 10. Taking
+        # this lock until commit makes ids commit in the order they are drawn.
+        self.order.take()
         event_id = self.conn.execute(
             _ADD_EVENT,
             {

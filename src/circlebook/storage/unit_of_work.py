@@ -18,6 +18,7 @@ from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.repositories import (
+    OrderLock,
     SqlAccounts,
     SqlBooks,
     SqlCodes,
@@ -130,9 +131,11 @@ class SqlUnitOfWork:
         self.do_not_invite = SqlDoNotInvite(conn)
         self.invite_texts = SqlInviteTexts(conn)
         self.counters = SqlCounters(conn)
-        self.events = _Recording(SqlEvents(conn))
+        # The events and the ledger share the transaction's one ordering lock.
+        self._order = OrderLock(conn)
+        self.events = _Recording(SqlEvents(conn, self._order))
         self.app_passwords = SqlAppPasswords(conn)
-        self.ledger = SqlLedger(conn)
+        self.ledger = SqlLedger(conn, self._order)
         return self
 
     def __exit__(
@@ -160,7 +163,7 @@ class SqlUnitOfWork:
         How writes that share one transaction (storage.group_commit) keep one
         write's failure from touching the others.
         """
-        kept = len(self.events.recorded)
+        kept, ordered = len(self.events.recorded), self._order.held
         nested = self._conn.begin_nested()
         try:
             yield
@@ -168,6 +171,8 @@ class SqlUnitOfWork:
             if nested.is_active:
                 nested.rollback()
             del self.events.recorded[kept:]
+            # A lock taken since the savepoint went with it.
+            self._order.held = ordered
             raise
         nested.commit()
 
