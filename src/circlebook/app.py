@@ -61,6 +61,7 @@ from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes, vapid_key, vapid_subject
 from circlebook.sms import BackgroundSender, ConsoleSender, FileOutboxSender, GatewaySender
 from circlebook.storage.database import make_engine
+from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
 from circlebook.web import router as web_router
 
@@ -194,6 +195,7 @@ def create_app(
         engine, broker, timedelta(seconds=settings.push_ttl_seconds) if push_on else None
     )
     secret_key = secret_key_bytes(settings)
+    group_commit = GroupCommit(uow, settings.group_commit_max)
     runtime = Runtime(
         uow=uow,
         sms=sender,
@@ -201,6 +203,7 @@ def create_app(
         secret_key=secret_key,
         policy=policy_of(settings),
         background_sms=background_sms,
+        group_commit=group_commit,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         tally=tally,
@@ -235,6 +238,7 @@ def create_app(
             await run_in_threadpool(background_sms.drain)
             if meter is not None:
                 meter.process_ended()
+            await run_in_threadpool(group_commit.close)
 
     app = Circlebook(
         title="circlebook",

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # `GET /v1/books/{id}`, the CardDAV CTag) from memory; a change made here counts at
     # once, one made elsewhere within this time; never more than 1; 0: off.
     book_cache_seconds: float = Field(default=1.0, ge=0, le=1)
+    # Accepts into one book that arrive together share one transaction and one
+    # flush to disk, at most this many; 0 or 1: each commits alone.
+    group_commit_max: NonNegativeInt = 64
     broker: str = ""
     # Instances that should hear each other use the same channel; separate
     # deployments (or test runs) sharing one Redis or PostgreSQL use different ones.

@@ -302,10 +302,19 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
     chosen = clean_name(name) if name is not None else None
     if not is_wellformed(invitation_id):
         raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-    with rt.uow(write=True) as uow:
-        entry = join(rt, uow, account, invitation_id, chosen)
-        uow.commit()
-    return entry
+    # Read first, with no lock held: a link that is gone, expired or meant for
+    # another number is answered without waiting for the book's writers.
+    with rt.uow() as uow:
+        invitation = uow.invitations.get(invitation_id)
+        if invitation is None or invitation.phone != account.phone:
+            done = uow.entries.by_invitation(invitation_id)
+            if done is not None and done.account_id == account.id:
+                return done
+            raise NotFoundError("no such invitation: it was answered, revoked or has expired")
+    # Accepts into one book arriving together share a commit; join checks again.
+    return rt.group_commit.run(
+        invitation.book_id, lambda uow: join(rt, uow, account, invitation_id, chosen)
+    )
 
 
 def join(
@@ -322,7 +331,9 @@ def join(
     existing = uow.entries.of_account(invitation.book_id, account.id)
     if existing is not None:
         return existing
-    version = uow.books.bump(invitation.book_id, stamp(now))
+    # The book's row is locked from here to commit: everything above only read.
+    book = uow.books.advance(invitation.book_id, stamp(now))
+    version = book.version
     entry = Entry(
         id=new_id("e"),
         book_id=invitation.book_id,
@@ -337,8 +348,6 @@ def join(
         tags_version=version,
     )
     uow.entries.add(entry, invitation_id=invitation.id)
-    book = uow.books.get(invitation.book_id)
-    assert book is not None  # its row was just locked by bump()
     at = stamp(now)
     ledger.accepted(uow, book, entry, at)
     events.to_account(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
 from circlebook.domain.events import Event
 from circlebook.domain.ledger import Record
@@ -65,6 +65,7 @@ class Books(Protocol):
     def get(self, book_id: str) -> Book | None: ...
     def version(self, book_id: str) -> int | None: ...
     def bump(self, book_id: str, now: str, title: str | None = None) -> int: ...
+    def advance(self, book_id: str, now: str) -> Book: ...
     def set_owner(self, book_id: str, account_id: str) -> None: ...
     def remove(self, book_id: str) -> None: ...
     def memberships(self, account_id: str) -> list[tuple[Book, Entry]]: ...
@@ -268,6 +269,18 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = False) -> UnitOfWork: ...
 
 
+T = TypeVar("T")
+
+
+class GroupCommit(Protocol):
+    """Writes to one book that arrive together, committed together (storage.group_commit)."""
+
+    def run(self, key: str, work: Callable[[UnitOfWork], T]) -> T:
+        """`work(uow)` in a write transaction, maybe shared with other writes of `key`;
+        its result once that transaction has committed. `work` does not commit."""
+        ...
+
+
 class SmsSender(Protocol):
     def send(self, to: str, text: str) -> None: ...
 
@@ -339,6 +352,7 @@ class Runtime:
     policy: Policy
     # Texts that must not hold up a request (invitations): sent after it, off its path.
     background_sms: SmsSender
+    group_commit: GroupCommit
     # Bearer tokens and app passwords checked in the last second (see recent_sign_ins),
     # each with its account and the moment it must be looked at again whatever the
     # cache says; by default none are remembered.

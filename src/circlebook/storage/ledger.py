@@ -6,12 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.ledger import GENESIS, Record, canonical, chain
-from circlebook.storage.repositories import ORDER_LOCK
+from circlebook.storage.repositories import OrderLock
 from circlebook.storage.schema import ledger
+
+# Built once: every accept and every other consent change appends (see storage.repositories).
+_NEWEST = (
+    select(ledger.c.seq, ledger.c.hash)
+    .where(ledger.c.account_id == bindparam("account_id"))
+    .order_by(ledger.c.seq.desc())
+    .limit(1)
+)
+_APPEND = insert(ledger)
 
 
 def _record(body: str, hash_: str) -> Record:
@@ -21,8 +30,9 @@ def _record(body: str, hash_: str) -> Record:
 
 
 class SqlLedger:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, order: OrderLock | None = None) -> None:
         self.conn = conn
+        self.order = order or OrderLock(conn)
 
     def append(
         self, record_id: str, account_id: str, kind: str, at: str, fields: Mapping[str, Any]
@@ -34,25 +44,20 @@ class SqlLedger:
         commit, makes the second read the first's record instead of colliding
         with it on (account_id, seq).
         """
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(select(func.pg_advisory_xact_lock(ORDER_LOCK)))
-        last = self.conn.execute(
-            select(ledger.c.seq, ledger.c.hash)
-            .where(ledger.c.account_id == account_id)
-            .order_by(ledger.c.seq.desc())
-            .limit(1)
-        ).first()
+        self.order.take()
+        last = self.conn.execute(_NEWEST, {"account_id": account_id}).first()
         seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
         record = chain(prev, seq, kind, at, fields)
         self.conn.execute(
-            insert(ledger).values(
-                id=record_id,
-                account_id=account_id,
-                seq=seq,
-                created_at=at,
-                body=canonical(record).decode(),
-                hash=record["hash"],
-            )
+            _APPEND,
+            {
+                "id": record_id,
+                "account_id": account_id,
+                "seq": seq,
+                "created_at": at,
+                "body": canonical(record).decode(),
+                "hash": record["hash"],
+            },
         )
         return record
 

@@ -86,6 +86,26 @@ _ROWS_ALL = _ROWS.where(entries.c.book_id == bindparam("book_id"))
 _ROWS_SINCE = _ROWS.where(
     entries.c.book_id == bindparam("book_id"), entries.c.version > bindparam("since")
 )
+# And those every accept runs (services.invitations.join), for the same reason:
+# a writer holds the book's row, or SQLite's one write lock, while it builds them.
+_BUMP = (
+    update(books)
+    .where(books.c.id == bindparam("book_id"))
+    .values(version=books.c.version + 1, updated_at=bindparam("now"))
+    .returning(*books.c)
+)
+_ADD_ENTRY = insert(entries)
+_TAKE = (
+    delete(invitations)
+    .where(
+        invitations.c.id == bindparam("invitation_id"),
+        invitations.c.phone == bindparam("phone"),
+        invitations.c.expires_at > bindparam("now"),
+    )
+    .returning(*invitations.c)
+)
+_INVITATION = select(invitations).where(invitations.c.id == bindparam("invitation_id"))
+_ADD_EVENT = insert(events).returning(events.c.id)
 
 
 def _account(row: Row[Any]) -> Account:
@@ -315,6 +335,8 @@ class SqlBooks:
 
     def bump(self, book_id: str, now: str, title: str | None = None) -> int:
         """Advance the book's version (locking its row) and return the new one."""
+        if title is None:
+            return self.advance(book_id, now).version
         values: dict[str, Any] = {"version": books.c.version + 1, "updated_at": now}
         if title is not None:
             values["title"] = title
@@ -326,6 +348,10 @@ class SqlBooks:
                 .returning(books.c.version)
             ).scalar_one()
         )
+
+    def advance(self, book_id: str, now: str) -> Book:
+        """Advance the book's version (locking its row); the book as it now is."""
+        return _book(self.conn.execute(_BUMP, {"book_id": book_id, "now": now}).one())
 
     def set_owner(self, book_id: str, account_id: str) -> None:
         self.conn.execute(update(books).where(books.c.id == book_id).values(owner_id=account_id))
@@ -383,19 +409,20 @@ class SqlEntries:
 
     def add(self, entry: Entry, invitation_id: str | None = None) -> None:
         self.conn.execute(
-            insert(entries).values(
-                id=entry.id,
-                book_id=entry.book_id,
-                account_id=entry.account_id,
-                name=entry.name,
-                tags=join_tags(entry.tags),
-                role=entry.role.value,
-                invitation_id=invitation_id,
-                created_at=entry.created_at,
-                updated_at=entry.updated_at,
-                version=entry.version,
-                tags_version=entry.tags_version,
-            )
+            _ADD_ENTRY,
+            {
+                "id": entry.id,
+                "book_id": entry.book_id,
+                "account_id": entry.account_id,
+                "name": entry.name,
+                "tags": join_tags(entry.tags),
+                "role": entry.role.value,
+                "invitation_id": invitation_id,
+                "created_at": entry.created_at,
+                "updated_at": entry.updated_at,
+                "version": entry.version,
+                "tags_version": entry.tags_version,
+            },
         )
 
     def _one(self, statement: Any, params: dict[str, str]) -> Entry | None:
@@ -561,9 +588,7 @@ class SqlInvitations:
         )
 
     def get(self, invitation_id: str) -> Invitation | None:
-        row = self.conn.execute(
-            select(invitations).where(invitations.c.id == invitation_id)
-        ).first()
+        row = self.conn.execute(_INVITATION, {"invitation_id": invitation_id}).first()
         return _invitation(row) if row else None
 
     def by_link(self, link_hash: str, now: str) -> Invitation | None:
@@ -619,13 +644,7 @@ class SqlInvitations:
     def take(self, invitation_id: str, phone: str, now: str) -> Invitation | None:
         """Delete and return a live invitation to `phone`; None if it is not there (any more)."""
         row = self.conn.execute(
-            delete(invitations)
-            .where(
-                invitations.c.id == invitation_id,
-                invitations.c.phone == phone,
-                invitations.c.expires_at > now,
-            )
-            .returning(*invitations.c)
+            _TAKE, {"invitation_id": invitation_id, "phone": phone, "now": now}
         ).first()
         return _invitation(row) if row else None
 
@@ -730,34 +749,53 @@ def _tags_or_none(text: str | None) -> frozenset[str] | None:
 # The consent ledger takes the same one: every change that writes a ledger record
 # records events too, and one lock held to commit cannot deadlock with another.
 ORDER_LOCK = 7_250_101
+TAKE_ORDER_LOCK = select(func.pg_advisory_xact_lock(ORDER_LOCK))
+
+
+class OrderLock:
+    """The lock that orders event ids (and ledger records), taken at most once a transaction.
+
+    On PostgreSQL it is held to the end of the transaction once taken, so asking
+    again would be one more round trip for nothing; a rollback to a savepoint
+    gives it back, which the unit of work notes in `held`. SQLite's writers take
+    turns already: there it counts as held from the start.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.held = conn.dialect.name != "postgresql"
+
+    def take(self) -> None:
+        if not self.held:
+            self.conn.execute(TAKE_ORDER_LOCK)
+            self.held = True
 
 
 class SqlEvents:
     _ORDER_LOCK = ORDER_LOCK
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, order: OrderLock | None = None) -> None:
         self.conn = conn
+        self.order = order or OrderLock(conn)
 
     def add(self, event: Event) -> Event:
-        if self.conn.dialect.name == "postgresql":
-            # Ids come from a sequence, and concurrent transactions could commit
-            # 11 before 10; a reader resuming after 11 would then miss 10. Taking
-            # this lock until commit makes ids commit in the order they are drawn.
-            self.conn.execute(select(func.pg_advisory_xact_lock(self._ORDER_LOCK)))
+        # On PostgreSQL ids come from a sequence, and concurrent transactions could
+        # commit 11 before 10; a reader resuming after 11 would then miss 10. Taking
+        # this lock until commit makes ids commit in the order they are drawn.
+        self.order.take()
         event_id = self.conn.execute(
-            insert(events)
-            .values(
-                type=event.type.value,
-                data=orjson.dumps(event.data).decode(),
-                account_id=event.account_id,
-                book_id=event.book_id,
-                subject_id=event.subject_id,
-                old_tags=None if event.old_tags is None else join_tags(event.old_tags),
-                new_tags=None if event.new_tags is None else join_tags(event.new_tags),
-                version=event.version,
-                created_at=event.created_at,
-            )
-            .returning(events.c.id)
+            _ADD_EVENT,
+            {
+                "type": event.type.value,
+                "data": orjson.dumps(event.data).decode(),
+                "account_id": event.account_id,
+                "book_id": event.book_id,
+                "subject_id": event.subject_id,
+                "old_tags": None if event.old_tags is None else join_tags(event.old_tags),
+                "new_tags": None if event.new_tags is None else join_tags(event.new_tags),
+                "version": event.version,
+                "created_at": event.created_at,
+            },
         ).scalar_one()
         return event.numbered(int(event_id))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -20,6 +21,7 @@ from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.push import SqlPushOutbox, SqlPushSubscriptions
 from circlebook.storage.repositories import (
+    OrderLock,
     SqlAccounts,
     SqlBooks,
     SqlCodes,
@@ -137,9 +139,11 @@ class SqlUnitOfWork:
         self.do_not_invite = SqlDoNotInvite(conn)
         self.invite_texts = SqlInviteTexts(conn)
         self.counters = SqlCounters(conn)
-        self.events = _Recording(SqlEvents(conn))
+        # The events and the ledger share the transaction's one ordering lock.
+        self._order = OrderLock(conn)
+        self.events = _Recording(SqlEvents(conn, self._order))
         self.app_passwords = SqlAppPasswords(conn)
-        self.ledger = SqlLedger(conn)
+        self.ledger = SqlLedger(conn, self._order)
         self.push_subscriptions = SqlPushSubscriptions(conn)
         self.push_outbox = SqlPushOutbox(conn)
         return self
@@ -161,6 +165,26 @@ class SqlUnitOfWork:
         if self._queue is not None:
             self._queue.release()
             self._queue = None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """If the block raises, undo what it wrote and recorded; the transaction goes on.
+
+        How writes that share one transaction (storage.group_commit) keep one
+        write's failure from touching the others.
+        """
+        kept, ordered = len(self.events.recorded), self._order.held
+        nested = self._conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            del self.events.recorded[kept:]
+            # A lock taken since the savepoint went with it.
+            self._order.held = ordered
+            raise
+        nested.commit()
 
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
