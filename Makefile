@@ -35,7 +35,7 @@ bench-small: $(STAMP)
 	$(BIN)/python -m bench.small $(BENCH_ARGS)
 
 bench-events: $(STAMP)
-	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.events $(BENCH_ARGS)
 
 bench-dav: $(STAMP)
 	$(BIN)/python -m bench.dav

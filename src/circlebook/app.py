@@ -108,7 +108,7 @@ def create_app(
     """Build the ASGI app. The database must already be migrated (see `circlebook migrate`)."""
     engine = engine or make_engine(settings.database_url)
     broker = broker or broker_for(settings)
-    hub = Hub()
+    hub = Hub(settings.events_heartbeat_seconds)
     sender = sms or sms_sender(settings.sms)
     background_sms = BackgroundSender(sender)
     uow = SqlUnitOfWorkFactory(engine, broker)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import logging
+import resource
 from typing import Any
 
 import typer
@@ -99,6 +101,21 @@ def _check_console_sms(settings: Settings) -> None:
         )
 
 
+def _raise_open_file_limit() -> None:
+    """Allow as many open files as the system lets this process have.
+
+    Every open event stream holds a connection, and so a file descriptor, for as
+    long as it lasts: a soft limit of 1,024 (a common default) would refuse the
+    thousand-and-somethingth phone long before memory or CPU run short.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        # Worker processes inherit the raised limit. Some kernels refuse an infinite
+        # one; the soft limit then stays as it was, which is where it was anyway.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process of `serve --workers N`, built from the environment."""
     settings = load_settings()
@@ -115,6 +132,7 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
         )
         raise typer.Exit(2)
     _check_console_sms(settings)
+    _raise_open_file_limit()
     engine = _ready_engine(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     where = settings.sqlite_path or "PostgreSQL"

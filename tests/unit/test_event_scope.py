@@ -73,8 +73,8 @@ def test_hub_hands_account_events_to_that_account_and_book_events_by_scope() -> 
 
 def drain(subscriber: Subscriber) -> list[Event]:
     out = []
-    while not subscriber.queue.empty():
-        out.append(subscriber.queue.get_nowait())
+    while (event := subscriber.take()) is not None:
+        out.append(event)
     return out
 
 
