@@ -38,7 +38,7 @@ bench-observe: $(STAMP)
 	$(BIN)/python -m bench.observe $(BENCH_ARGS)
 
 bench-events: $(STAMP)
-	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.events $(BENCH_ARGS)
 
 bench-push: $(STAMP)
 	$(BIN)/python -m bench.push $(BENCH_ARGS)

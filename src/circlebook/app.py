@@ -177,7 +177,7 @@ def create_app(
     """Build the ASGI app. The database must already be migrated (see `circlebook migrate`)."""
     engine = engine or make_engine(settings.database_url)
     broker = broker or broker_for(settings)
-    hub = Hub()
+    hub = Hub(settings.events_heartbeat_seconds)
     sender = sms or sms_sender(settings.sms)
     invitation_texts = sender
     # Off, nothing is counted anywhere: no wrapper, no pool listener, no /metrics.

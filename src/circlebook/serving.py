@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import logging.config
 import os
+import resource
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -151,6 +153,21 @@ def _check_console_sms(settings: Settings) -> None:
         )
 
 
+def _raise_open_file_limit() -> None:
+    """Allow as many open files as the system lets this process have.
+
+    Every open event stream holds a connection, and so a file descriptor, for as
+    long as it lasts: a soft limit of 1,024 (a common default) would refuse the
+    thousand-and-somethingth phone long before memory or CPU run short.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        # Worker processes inherit the raised limit. Some kernels refuse an infinite
+        # one; the soft limit then stays as it was, which is where it was anyway.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process of `serve --workers N`, built from the environment."""
     settings = load_settings()
@@ -188,6 +205,7 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
         raise typer.Exit(2)
     _check_console_sms(settings)
     logging.config.dictConfig(log_config(settings.log_format))
+    _raise_open_file_limit()
     engine = _ready_engine(settings)
     where = settings.sqlite_path or "PostgreSQL"
     banner = f"circlebook on http://{settings.host}:{settings.port} (data: {where})"
@@ -210,6 +228,9 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
                 log_config=log_config(settings.log_format),
                 # observe.requests writes the access log, by route template, not path.
                 access_log=False,
+                # A worker's imports alone take several seconds on a busy small machine;
+                # uvicorn's default 5 s check would kill it before it ever answered.
+                timeout_worker_healthcheck=60,
             )
         return
     app = _frozen(create_app(settings, engine=engine))

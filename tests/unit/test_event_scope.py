@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from circlebook.domain.events import Event, EventType, concerns, kinds_concerned
 from circlebook.domain.model import Role
 from circlebook.domain.visibility import Viewer
-from circlebook.notify.hub import Hub, Subscriber
+from circlebook.notify.hub import Hub, Signal, Subscriber
 
 RED = frozenset({"red"})
 BLUE = frozenset({"blue"})
@@ -73,8 +74,8 @@ def test_hub_hands_account_events_to_that_account_and_book_events_by_scope() -> 
 
 def drain(subscriber: Subscriber) -> list[Event]:
     out = []
-    while not subscriber.queue.empty():
-        out.append(subscriber.queue.get_nowait())
+    while (event := subscriber.take()) is not None:
+        out.append(event)
     return out
 
 
@@ -95,3 +96,23 @@ def test_a_replay_gives_a_member_nothing_from_before_its_place_in_the_book() -> 
     subscriber.viewers["b1"] = joined_at_5
     own_early = replace(change("red2", None, RED), version=4)
     assert not subscriber.wants(own_early)
+
+
+def test_a_waiting_stream_hears_events_then_keep_alives_from_the_hub_tick_then_its_close() -> None:
+    async def listen() -> list[object]:
+        hub = Hub(heartbeat=0.16)
+        subscriber = Subscriber("red2")
+        hub.attach(subscriber)
+        hub.watch(subscriber, "b1", viewer("red2", RED))
+        heard: list[object] = []
+        hub.deliver(change("red1", RED, RED))
+        heard.append((await subscriber.next()).__class__.__name__)
+        # Nothing more to send: the tick's keep-alive (the bound only stops a hang).
+        heard.append(await asyncio.wait_for(subscriber.next(), timeout=30))
+        subscriber.close()
+        heard.append(await subscriber.next())
+        hub.detach(subscriber)
+        assert hub.streams == 0
+        return heard
+
+    assert asyncio.run(listen()) == ["Event", Signal.KEEP_ALIVE, Signal.CLOSED]

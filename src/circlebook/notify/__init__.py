@@ -6,9 +6,9 @@ hub hands it to its own streams. The database stays the record: a lost
 notification delays a terminal until it reconnects, it never loses a change.
 """
 
-from circlebook.notify.hub import Hub, Subscriber
+from circlebook.notify.hub import Hub, Signal, Subscriber
 from circlebook.notify.local import LocalBroker
 from circlebook.notify.postgres import PostgresBroker
 from circlebook.notify.redis import RedisBroker
 
-__all__ = ["Hub", "LocalBroker", "PostgresBroker", "RedisBroker", "Subscriber"]
+__all__ = ["Hub", "LocalBroker", "PostgresBroker", "RedisBroker", "Signal", "Subscriber"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Request
@@ -17,7 +17,7 @@ from circlebook.api.limits import StreamSlots
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
-from circlebook.notify import Hub, Subscriber
+from circlebook.notify import Hub, Signal, Subscriber
 from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, events
 from circlebook.services.ports import Runtime
@@ -52,9 +52,8 @@ async def _follow(
 
 
 async def _stream(
-    rt: Runtime, hub: Hub, account: Account, last_event_id: str | None, heartbeat: float
-) -> AsyncIterator[bytes]:
-    subscriber = Subscriber(account.id)
+    rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, last_event_id: str | None
+) -> AsyncGenerator[bytes, None]:
     # Attach before reading where the log stands, so nothing committed in between
     # is lost: it arrives live, or in the replay below, and duplicates are skipped.
     hub.attach(subscriber)
@@ -84,39 +83,67 @@ async def _stream(
         # From here on every event reaches this stream live: a client may now act.
         yield f'event: ready\ndata: {{"type": "ready", "last_event_id": {cursor}}}\n\n'.encode()
         while True:
-            try:
-                event = await asyncio.wait_for(subscriber.queue.get(), timeout=heartbeat)
-            except TimeoutError:
+            heard = await subscriber.next()
+            if heard is Signal.CLOSED:
+                return
+            if heard is Signal.KEEP_ALIVE:
                 yield b": keep-alive\n\n"  # keeps proxies from closing an idle stream
                 continue
             if subscriber.overflowed:
                 yield resync(cursor)
                 return  # the client reconnects and fetches in full
-            if event.id <= cursor:
+            if heard.id <= cursor:
                 continue
-            cursor = event.id
-            await _follow(rt, hub, subscriber, account, event)
-            yield frame(event)
+            cursor = heard.id
+            await _follow(rt, hub, subscriber, account, heard)
+            yield frame(heard)
     finally:
         hub.detach(subscriber)
 
 
-class _SlotStream(StreamingResponse):
-    """A stream that gives its account's slot back however it ends.
+class EventStream(StreamingResponse):
+    """The answer that carries one stream: StreamingResponse made lean for long, idle streams.
 
-    Released here rather than in the generator's `finally`: a generator that
-    never started (the client left before the first byte) never runs it.
+    StreamingResponse runs two tasks and a task group for each answer, and a
+    stream a phone holds for hours costs that all along. Here the request's own
+    task writes the frames, and one small task waits for the client to leave and
+    wakes the stream so that it ends. The account's slot is given back here
+    rather than in the generator's `finally`: a generator that never started
+    (the client left before the first byte) never runs it.
     """
 
-    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None], **kw: Any):
-        super().__init__(content, **kw)
+    def __init__(
+        self,
+        frames: AsyncGenerator[bytes, None],
+        subscriber: Subscriber,
+        release: Callable[[], None],
+    ) -> None:
+        super().__init__(
+            frames,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self._frames = frames
+        self._subscriber = subscriber
         self._release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = asyncio.ensure_future(_disconnected(receive))
+        gone.add_done_callback(lambda _: self._subscriber.close())
         try:
-            await super().__call__(scope, receive, send)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async for chunk in self._frames:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            gone.cancel()
+            await self._frames.aclose()
             self._release()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 @router.get(
@@ -139,15 +166,11 @@ async def stream_events(
     (per server process); one more answers 429 with Retry-After.
     """
     account = await run_in_threadpool(auth.authenticate, rt, token)
-    heartbeat: float = request.app.state.settings.events_heartbeat_seconds
     slots: StreamSlots = request.app.state.stream_slots
     release = slots.take(account.id)
     meter: Metrics | None = request.app.state.metrics
     if meter is not None:
         release = meter.stream_opened(release)
-    return _SlotStream(
-        _stream(rt, request.app.state.hub, account, last_event_id, heartbeat),
-        release,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    hub: Hub = request.app.state.hub
+    subscriber = Subscriber(account.id)
+    return EventStream(_stream(rt, hub, subscriber, account, last_event_id), subscriber, release)
