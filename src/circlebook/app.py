@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,18 +163,20 @@ def create_app(
         engine, broker, timedelta(seconds=settings.push_ttl_seconds) if push_on else None
     )
     secret_key = secret_key_bytes(settings)
+    key = vapid_key(settings, secret_key) if push_on else None
     runtime = Runtime(
         uow=uow,
         sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key,
-        policy=policy_of(settings),
+        policy=replace(
+            policy_of(settings), push_public_key=public_key_b64(key) if key is not None else None
+        ),
         background_sms=background_sms,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
         app_passwords_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
     )
 
-    key = vapid_key(settings, secret_key) if push_on else None
     push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
     push_loop = PushLoop(runtime, push_sender, settings.push_concurrency) if push_sender else None
 

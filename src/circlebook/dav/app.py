@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from circlebook.dav import methods
+from circlebook.dav import methods, push
 from circlebook.dav.auth import FailureThrottle, basic_credentials
 from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
 from circlebook.dav.reports import report
@@ -71,7 +71,7 @@ class DavApp:
         request = Request(scope, receive)
         try:
             if request.method == "OPTIONS":
-                response = methods.options()
+                response = methods.options(self.rt.policy.push_public_key is not None)
             else:
                 response = await run_in_threadpool(self.answer, await self._call(request))
         except DavError as exc:
@@ -148,6 +148,9 @@ class DavApp:
             raise
 
     def dispatch(self, session: Session, call: Call) -> Response:
+        pushed = push.answer(session, call.method, call.relative, call.body)
+        if pushed is not None:
+            return pushed
         if call.method in methods.WRITES:
             return self.refuse(session, call)
         resource = resolve(session, call.relative)

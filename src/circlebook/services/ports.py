@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 
+from circlebook.domain.dav_push import Registration
 from circlebook.domain.events import Event
 from circlebook.domain.ledger import Record
 from circlebook.domain.model import (
@@ -203,6 +204,15 @@ class PushOutbox(Protocol):
     def prune_expired(self, now: str) -> None: ...
 
 
+class DavPushRegistrations(Protocol):
+    def find(self, account_id: str, collection: str, push_resource: str) -> Registration | None: ...
+    def add(self, registration: Registration) -> None: ...
+    def update(self, registration: Registration) -> None: ...
+    def of_account(self, account_id: str) -> list[Registration]: ...
+    def remove(self, account_id: str, registration_id: str) -> bool: ...
+    def remove_all(self, account_id: str) -> None: ...
+
+
 class PushSender(Protocol):
     """Encrypts a payload to a subscription and hands it to its push service (RFC 8030)."""
 
@@ -252,6 +262,8 @@ class UnitOfWork(Protocol):
     def push_subscriptions(self) -> PushSubscriptions: ...
     @property
     def push_outbox(self) -> PushOutbox: ...
+    @property
+    def dav_push_registrations(self) -> DavPushRegistrations: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -312,6 +324,8 @@ class Policy:
     push_ttl_seconds: int = 86400
     # Whether push endpoints may be plain http:// on this machine (tests and benchmarks).
     push_allow_loopback: bool = False
+    # The VAPID public key (base64url) WebDAV-Push advertises; None when push is off.
+    push_public_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from circlebook.domain.push import PUSHED
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
+from circlebook.storage.dav_push import SqlDavPushRegistrations
 from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
@@ -142,6 +143,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedger(conn)
         self.push_subscriptions = SqlPushSubscriptions(conn)
         self.push_outbox = SqlPushOutbox(conn)
+        self.dav_push_registrations = SqlDavPushRegistrations(conn)
         return self
 
     def __exit__(

@@ -1,0 +1,27 @@
+"""WebDAV-Push (draft-bitfire-webdav-push): a contacts app's registration for one collection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The address-book home's `collection`: a book's is the book's id.
+HOME = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A push resource (RFC 8030) that hears of changes to one member's view of a collection.
+
+    `p256dh` and `auth` are the RFC 8291 keys when the client gave them (then messages
+    are encrypted with aes128gcm), else None.
+    """
+
+    id: str
+    account_id: str
+    collection: str
+    push_resource: str
+    p256dh: str | None
+    auth: str | None
+    expires_at: str
+    created_at: str
+    updated_at: str
