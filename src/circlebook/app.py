@@ -36,11 +36,14 @@ from circlebook.api.routes import (
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
-from circlebook.domain.events import Event
+from circlebook.dav.push import DontNotify
+from circlebook.dav.push import message as dav_push_message
+from circlebook.domain.events import Event, EventType
 from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.push import WebPushSender, public_key_b64
+from circlebook.services import dav_push
 from circlebook.services import push as pushing
 from circlebook.services.ports import Clock, Policy, Runtime, SmsSender, SystemClock
 from circlebook.services.recent_sign_ins import RecentSignIns
@@ -84,6 +87,7 @@ def policy_of(settings: Settings) -> Policy:
         invite_texts_per_number=settings.invite_texts_per_number,
         push_ttl_seconds=settings.push_ttl_seconds,
         push_allow_loopback=settings.push_allow_loopback,
+        dav_push_merge_seconds=settings.dav_push_merge_seconds,
     )
 
 
@@ -123,7 +127,7 @@ class PushLoop:
 
     def heard(self, event: Event) -> None:
         """On the event loop: a pushed event may have queued messages."""
-        if event.type in PUSHED:
+        if event.type in PUSHED or event.type is EventType.BOOK_CHANGED:
             self._wake.set()
 
     async def run(self, poll: float = 2.0) -> None:
@@ -140,6 +144,18 @@ class PushLoop:
                     == self._batch
                 ):
                     pass  # a full batch: there may be more waiting
+                while (
+                    await run_in_threadpool(
+                        dav_push.deliver_due,
+                        self._runtime,
+                        self._sender,
+                        self._worker,
+                        self._batch,
+                        dav_push_message,
+                    )
+                    == self._batch
+                ):
+                    pass
             except SQLAlchemyError as exc:  # the next round tries again
                 log.warning("could not send push messages: %s", exc)
 
@@ -247,4 +263,6 @@ def create_app(
     if settings.compress_min_bytes:
         app.add_middleware(Compression, min_bytes=settings.compress_min_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Outermost: the changes a request makes know which registrations it silences.
+    app.add_middleware(DontNotify)
     return app

@@ -13,13 +13,15 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from circlebook.dav.errors import DavError
 from circlebook.dav.properties import Property, Resource
-from circlebook.dav.resources import Book, Home, Session, resolve
-from circlebook.dav.xml import WEBDAV_PUSH, attribute, dav, element, parse, text
-from circlebook.domain.dav_push import HOME
+from circlebook.dav.resources import SYNC_TOKEN_PREFIX, Book, Home, Session, resolve
+from circlebook.dav.xml import WEBDAV_PUSH, attribute, dav, document, element, parse, text
+from circlebook.domain.dav_push import DONT_NOTIFY, HOME, dont_notify
 from circlebook.services import dav_push
 from circlebook.services.clock import parse_stamp
 
@@ -176,3 +178,34 @@ def answer(session: Session, method: str, relative: str, body: bytes) -> Respons
     if method == "POST":
         return register(session, resolve(session, relative), parse(body))
     return None
+
+
+def message(topic: str, sync_token: str) -> bytes:
+    """The push-message: which view changed (its topic), and its sync token now."""
+    token = element(dav("sync-token"), text(SYNC_TOKEN_PREFIX + sync_token))
+    return document(
+        push("push-message"),
+        element(push("topic"), text(topic)) + element(push("content-update"), token),
+    )
+
+
+class DontNotify:
+    """Reads `Push-Dont-Notify` for the request it wraps: the registrations it names
+    (or `*`, all) hear nothing of the changes this request makes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = Headers(scope=scope).get("push-dont-notify")
+        if not header:
+            await self.app(scope, receive, send)
+            return
+        reset = DONT_NOTIFY.set(dont_notify(header))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            DONT_NOTIFY.reset(reset)

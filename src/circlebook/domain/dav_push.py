@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 # The address-book home's `collection`: a book's is the book's id.
@@ -25,3 +26,24 @@ class Registration:
     expires_at: str
     created_at: str
     updated_at: str
+
+
+# The registrations the request being answered asked not to be told of its own
+# changes (its `Push-Dont-Notify` header), by id; "*" stands for all of them.
+DONT_NOTIFY: ContextVar[frozenset[str]] = ContextVar("dont_notify", default=frozenset())
+EVERYONE = "*"
+
+
+def dont_notify(header: str | None) -> frozenset[str]:
+    """The registration ids a `Push-Dont-Notify` header names: `*`, or quoted
+    registration URLs separated by commas (their last path segment is the id)."""
+    if not header:
+        return frozenset()
+    if header.strip() == EVERYONE:
+        return frozenset({EVERYONE})
+    named = set()
+    for part in header.split(","):
+        url = part.strip().strip('"').rstrip("/")
+        if url:
+            named.add(url.rpartition("/")[2])
+    return frozenset(named)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, delete, insert, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.dav_push import Registration
-from circlebook.storage.schema import dav_push_registrations
+from circlebook.domain.model import Role
+from circlebook.domain.tags import split_tags
+from circlebook.domain.visibility import Viewer
+from circlebook.storage.schema import dav_push_registrations, entries
 
 _R = dav_push_registrations.c
 
@@ -84,3 +89,84 @@ class SqlDavPushRegistrations:
 
     def remove_all(self, account_id: str) -> None:
         self.conn.execute(delete(dav_push_registrations).where(_R.account_id == account_id))
+
+    def concerned(self, book_id: str) -> list[tuple[str, Viewer]]:
+        """Every registration on this book, with its member as a viewer of the book."""
+        rows = self.conn.execute(
+            select(
+                _R.id,
+                entries.c.account_id,
+                entries.c.id.label("entry_id"),
+                entries.c.role,
+                entries.c.tags,
+                entries.c.tags_version,
+            )
+            .select_from(
+                dav_push_registrations.join(
+                    entries,
+                    and_(entries.c.book_id == _R.collection, entries.c.account_id == _R.account_id),
+                )
+            )
+            .where(_R.collection == book_id)
+        )
+        return [
+            (
+                r.id,
+                Viewer(r.account_id, r.entry_id, Role(r.role), split_tags(r.tags), r.tags_version),
+            )
+            for r in rows
+        ]
+
+    def mark(self, registration_ids: Sequence[str], now: str) -> None:
+        """These registrations' views changed: a message is due (one, however many marks)."""
+        if not registration_ids:
+            return
+        self.conn.execute(
+            update(dav_push_registrations)
+            .where(_R.id.in_(registration_ids))
+            .values(pending_at=func.coalesce(_R.pending_at, now), changes=_R.changes + 1)
+        )
+
+    def claim(
+        self, worker: str, now: str, until: str, merged_before: str, limit: int
+    ) -> list[tuple[Registration, int]]:
+        """Take up to `limit` registrations with a message due, none sent since `merged_before`."""
+        free = and_(
+            _R.pending_at.is_not(None),
+            _R.pending_at <= now,
+            _R.expires_at > now,
+            or_(_R.sent_at.is_(None), _R.sent_at <= merged_before),
+            or_(_R.claimed_until.is_(None), _R.claimed_until < now),
+        )
+        picked = select(_R.id).where(free).order_by(_R.pending_at).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            picked = picked.with_for_update(skip_locked=True)
+        claimed = [
+            r.id
+            for r in self.conn.execute(
+                update(dav_push_registrations)
+                .where(_R.id.in_(picked.scalar_subquery()), free)
+                .values(claimed_by=worker, claimed_until=until)
+                .returning(_R.id)
+            )
+        ]
+        if not claimed:
+            return []
+        rows = self.conn.execute(select(dav_push_registrations).where(_R.id.in_(claimed)))
+        return [(_registration(r), r.changes) for r in rows]
+
+    def settle(self, registration_id: str, changes: int, now: str, sent: bool) -> None:
+        """After a try: a message sent clears the mark, unless another came meanwhile."""
+        values: dict[str, object] = {"claimed_by": None, "claimed_until": None, "sent_at": now}
+        if sent:
+            values["pending_at"] = case((_R.changes == changes, None), else_=_R.pending_at)
+        self.conn.execute(
+            update(dav_push_registrations).where(_R.id == registration_id).values(**values)
+        )
+
+    def drop(self, registration_id: str) -> None:
+        """The push service said the push resource is gone (404/410): forget it."""
+        self.conn.execute(delete(dav_push_registrations).where(_R.id == registration_id))
+
+    def prune_expired(self, now: str) -> None:
+        self.conn.execute(delete(dav_push_registrations).where(_R.expires_at <= now))

@@ -321,5 +321,14 @@ dav_push_registrations = Table(
     Column("expires_at", TIME, nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),
+    # Set when the member's view changed and no message has gone out for it yet;
+    # `changes` counts the marks, so one made while a message is sent is kept.
+    Column("pending_at", TIME, nullable=True),
+    Column("changes", Integer, nullable=False, server_default="0"),
+    Column("sent_at", TIME, nullable=True),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", TIME, nullable=True),
     UniqueConstraint("account_id", "collection", "push_resource"),
+    Index("ix_dav_push_registrations_collection", "collection"),
+    Index("ix_dav_push_registrations_pending_at", "pending_at"),
 )

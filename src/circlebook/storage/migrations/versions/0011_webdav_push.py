@@ -27,6 +27,11 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.String(length=32), nullable=False),
         sa.Column("updated_at", sa.String(length=32), nullable=False),
+        sa.Column("pending_at", sa.String(length=32), nullable=True),
+        sa.Column("changes", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sent_at", sa.String(length=32), nullable=True),
+        sa.Column("claimed_by", sa.String(length=32), nullable=True),
+        sa.Column("claimed_until", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -40,6 +45,12 @@ def upgrade() -> None:
             "push_resource",
             name=op.f("uq_dav_push_registrations_account_id_collection_push_resource"),
         ),
+    )
+    op.create_index(
+        op.f("ix_dav_push_registrations_collection"), "dav_push_registrations", ["collection"]
+    )
+    op.create_index(
+        op.f("ix_dav_push_registrations_pending_at"), "dav_push_registrations", ["pending_at"]
     )
 
 
