@@ -38,7 +38,7 @@ from circlebook.api.routes import (
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
 from circlebook.dav.push import DontNotify
 from circlebook.dav.push import message as dav_push_message
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import Event
 from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
@@ -127,7 +127,8 @@ class PushLoop:
 
     def heard(self, event: Event) -> None:
         """On the event loop: a pushed event may have queued messages."""
-        if event.type in PUSHED or event.type is EventType.BOOK_CHANGED:
+        # WebDAV-Push messages are left to the poll: a book change wakes nobody.
+        if event.type in PUSHED:
             self._wake.set()
 
     async def run(self, poll: float = 2.0) -> None:
