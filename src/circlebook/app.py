@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,6 +38,8 @@ from circlebook.api.routes import (
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
+from circlebook.dav.push import DontNotify
+from circlebook.dav.push import message as dav_push_message
 from circlebook.domain.events import Event
 from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
@@ -45,6 +48,7 @@ from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
 from circlebook.observe.readiness import Readiness
 from circlebook.observe.requests import RequestLog
 from circlebook.push import WebPushSender, public_key_b64
+from circlebook.services import dav_push
 from circlebook.services import push as pushing
 from circlebook.services.ports import (
     Clock,
@@ -98,6 +102,7 @@ def policy_of(settings: Settings) -> Policy:
         invite_texts_per_number=settings.invite_texts_per_number,
         push_ttl_seconds=settings.push_ttl_seconds,
         push_allow_loopback=settings.push_allow_loopback,
+        dav_push_merge_seconds=settings.dav_push_merge_seconds,
     )
 
 
@@ -134,18 +139,27 @@ class PushLoop:
         self._batch = batch
         self._worker = pushing.new_worker()
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def heard(self, event: Event) -> None:
         """On the event loop: a pushed event may have queued messages."""
+        # WebDAV-Push messages are left to the poll: a book change wakes nobody.
         if event.type in PUSHED:
             self._wake.set()
 
+    def stop(self) -> None:
+        """End `run` after the round under way, if any."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self, poll: float = 2.0) -> None:
-        while True:
+        while not self._stopping:
             # Woken, or not: then for retries that came due, or a wake-up the broker lost.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 while (
                     await run_in_threadpool(
@@ -154,6 +168,18 @@ class PushLoop:
                     == self._batch
                 ):
                     pass  # a full batch: there may be more waiting
+                while (
+                    await run_in_threadpool(
+                        dav_push.deliver_due,
+                        self._runtime,
+                        self._sender,
+                        self._worker,
+                        self._batch,
+                        dav_push_message,
+                    )
+                    == self._batch
+                ):
+                    pass
             except SQLAlchemyError as exc:  # the next round tries again
                 log.warning("could not send push messages: %s", exc)
 
@@ -196,12 +222,15 @@ def create_app(
     )
     secret_key = secret_key_bytes(settings)
     group_commit = GroupCommit(uow, settings.group_commit_max)
+    key = vapid_key(settings, secret_key) if push_on else None
     runtime = Runtime(
         uow=uow,
         sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key,
-        policy=policy_of(settings),
+        policy=replace(
+            policy_of(settings), push_public_key=public_key_b64(key) if key is not None else None
+        ),
         background_sms=background_sms,
         group_commit=group_commit,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),
@@ -211,7 +240,6 @@ def create_app(
         shared_reads=SharedReads(uow.writes),
     )
 
-    key = vapid_key(settings, secret_key) if push_on else None
     push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
     push_loop = PushLoop(runtime, push_sender, settings.push_concurrency) if push_sender else None
 
@@ -229,8 +257,13 @@ def create_app(
             yield
         finally:
             sweeper.cancel()
-            if pusher is not None:
-                pusher.cancel()
+            if push_loop is not None and pusher is not None:
+                # Cancelling would leave a round's worker thread running on after the
+                # engine is closed, holding a connection: let the round end instead.
+                push_loop.stop()
+                await asyncio.gather(pusher, return_exceptions=True)
+            # Writes still waiting to be grouped commit, and publish, while the broker runs.
+            await run_in_threadpool(group_commit.close)
             await broker.stop()
             if push_sender is not None:
                 push_sender.close()
@@ -238,7 +271,6 @@ def create_app(
             await run_in_threadpool(background_sms.drain)
             if meter is not None:
                 meter.process_ended()
-            await run_in_threadpool(group_commit.close)
 
     app = Circlebook(
         title="circlebook",
@@ -289,4 +321,6 @@ def create_app(
     if settings.compress_min_bytes:
         app.add_middleware(Compression, min_bytes=settings.compress_min_bytes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Outermost: the changes a request makes know which registrations it silences.
+    app.add_middleware(DontNotify)
     return app

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     push_concurrency: PositiveInt = 8
     # Lets push endpoints be plain http:// on this machine; for tests and benchmarks only.
     push_allow_loopback: bool = False
+    # WebDAV-Push: changes within this many seconds of a message to one registration
+    # go out together in the next; 0 sends one message per change.
+    dav_push_merge_seconds: int = Field(default=5, ge=0, le=3600)
     # The server's VAPID key (RFC 8292): a P-256 private key as base64url (32 bytes) or
     # PEM; unset: generated beside the SQLite database, or derived from the secret key.
     vapid_private_key: SecretStr | None = None

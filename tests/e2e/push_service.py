@@ -143,7 +143,9 @@ class PushService:
         queued = self.answers[path]
         status = queued.popleft() if queued else 201
         if status == 201:
-            endpoint.received.put(json.loads(plain))
+            # Web Push messages are JSON; WebDAV-Push messages are XML, kept as text.
+            xml = plain.lstrip().startswith(b"<")
+            endpoint.received.put({"xml": plain.decode()} if xml else json.loads(plain))
         return status
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

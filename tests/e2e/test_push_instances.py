@@ -12,6 +12,7 @@ from circlebook.storage.database import make_engine
 from tests.conftest import SECRET
 from tests.e2e.live import Server, live_server
 from tests.e2e.push_service import push_service
+from tests.e2e.test_dav_push import register_body
 from tests.e2e.test_push import drained
 
 OWNER = "+8613900139101"
@@ -71,3 +72,49 @@ def test_two_instances_send_each_message_exactly_once(
                 bodies.append(phone.received.get()["body"])
             assert sorted(bodies) == sorted(f"Li Lei invites you to Book {n}" for n in range(BOOKS))
             assert service.hits[phone.url.removeprefix(service.origin)] == BOOKS, number
+
+
+@pytest.mark.postgres
+def test_two_instances_send_each_webdav_push_message_once(
+    tmp_path: Path, empty_postgres: str, run_channel: str
+) -> None:
+    settings = {
+        "database_url": empty_postgres,
+        "secret_key": SECRET,
+        "broker_channel": run_channel,
+        "push_allow_loopback": "1",
+        "dav_push_merge_seconds": "0",
+    }
+    changes = 6
+    with ExitStack() as stack:
+        service = stack.enter_context(push_service())
+        a = stack.enter_context(live_server(tmp_path, "a", **settings))
+        b = stack.enter_context(live_server(tmp_path, "b", **settings))
+        owner = stack.enter_context(signed_in(a, OWNER, "Li Lei"))
+        friend = stack.enter_context(signed_in(b, FRIENDS[0], "Han Meimei"))
+        made = owner.post("/v1/books", json={"title": "Class", "invitees": [{"phone": FRIENDS[0]}]})
+        assert made.status_code == 201, made.text
+        book = made.json()["id"]
+        invitation = friend.get("/v1/invitations").json()["invitations"][0]["id"]
+        assert friend.post(f"/v1/invitations/{invitation}/accept", json={}).status_code == 200
+        account = friend.get("/v1/me").json()["id"]
+        password = friend.post("/v1/app-passwords", json={"label": "phone"}).json()["password"]
+        phone = service.subscribe()
+        registered = b.http.post(
+            f"/dav/addressbooks/{account}/{book}/",
+            content=register_body(phone),
+            headers={"Content-Type": "application/xml"},
+            auth=(FRIENDS[0], password),
+        )
+        assert registered.status_code == 201, registered.text
+        mine = owner.get(f"/v1/books/{book}/entries").json()["entries"]
+        owner_entry = next(e["id"] for e in mine if e["phone"] == OWNER)
+        # One change at a time, each told once: both instances hear every change
+        # (the PostgreSQL broker wakes both senders), one of them sends.
+        for n in range(changes):
+            renamed = owner.patch(f"/v1/books/{book}/entries/{owner_entry}", json={"name": f"L{n}"})
+            assert renamed.status_code == 200, renamed.text
+            assert "push-message" in phone.next()["xml"]
+        phone.nothing_more(within=3.0)
+        assert service.hits[phone.url.removeprefix(service.origin)] == changes
+        assert service.errors == []

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from circlebook.dav import methods
+from circlebook.dav import methods, push
 from circlebook.dav.auth import FailureThrottle, basic_credentials
 from circlebook.dav.carddav import accepted_version
 from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
@@ -77,7 +77,7 @@ class DavApp:
         request = Request(scope, receive)
         try:
             if request.method == "OPTIONS":
-                response = methods.options()
+                response = methods.options(self.rt.policy.push_public_key is not None)
             else:
                 call = await self._call(request)
                 remembered = self.answer_from_memory(call)
@@ -200,6 +200,9 @@ class DavApp:
         return now
 
     def dispatch(self, session: Session, call: Call) -> Response:
+        pushed = push.answer(session, call.method, call.relative, call.body)
+        if pushed is not None:
+            return pushed
         if call.method in methods.WRITES:
             return self.refuse(session, call)
         body = parse(call.body) if call.method in ("PROPFIND", "REPORT") else None

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 
 from starlette.responses import Response
 
-from circlebook.dav.carddav import PROPERTIES
+from circlebook.dav import carddav, push
 from circlebook.dav.errors import DavError, need_privileges
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, Multistatus
 from circlebook.dav.properties import Resource
@@ -25,6 +25,7 @@ DAV_CLASSES = "1, 3, access-control, addressbook"
 WRITES = frozenset(
     {"PUT", "DELETE", "MKCOL", "PROPPATCH", "MOVE", "COPY", "LOCK", "UNLOCK", "POST", "ACL"}
 )
+PROPERTIES = {**carddav.PROPERTIES, **{prop.name: prop for prop in push.PUSH_PROPERTIES}}
 _ALLPROP = tuple(name for name, prop in PROPERTIES.items() if prop.in_allprop)
 
 
@@ -107,9 +108,11 @@ def get(resource: Resource, if_none_match: str | None, *, head: bool) -> Respons
     return Response(data, 200, headers, media_type=resource.content_type())
 
 
-def options() -> Response:
-    """What the server speaks (RFC 4918 section 10.1, RFC 6352 section 6.1)."""
-    return Response(status_code=200, headers={"DAV": DAV_CLASSES, "Allow": ALLOW})
+def options(push_on: bool = False) -> Response:
+    """What the server speaks (RFC 4918 section 10.1, RFC 6352 section 6.1, WebDAV-Push)."""
+    classes = f"{DAV_CLASSES}, {push.DAV_CLASS}" if push_on else DAV_CLASSES
+    allow = f"{ALLOW}, POST, DELETE" if push_on else ALLOW
+    return Response(status_code=200, headers={"DAV": classes, "Allow": allow})
 
 
 def write_refused(path: str) -> DavError:

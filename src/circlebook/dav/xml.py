@@ -19,7 +19,8 @@ from defusedxml import DefusedXmlException
 DAV = "DAV:"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
 CALENDARSERVER = "http://calendarserver.org/ns/"
-PREFIXES = {DAV: "d", CARDDAV: "card", CALENDARSERVER: "cs"}
+WEBDAV_PUSH = "https://bitfire.at/webdav-push"
+PREFIXES = {DAV: "d", CARDDAV: "card", CALENDARSERVER: "cs", WEBDAV_PUSH: "P"}
 # Characters a path segment keeps unescaped in an href (RFC 3986 pchar, minus reserved).
 _HREF_SAFE = "/-._~!$&'()*+,;=:@"
 # Every path this server builds is made of these alone, and needs no escaping at all.

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
+from circlebook.domain.dav_push import Registration
 from circlebook.domain.events import Event
 from circlebook.domain.ledger import Record
 from circlebook.domain.model import (
@@ -205,6 +206,21 @@ class PushOutbox(Protocol):
     def prune_expired(self, now: str) -> None: ...
 
 
+class DavPushRegistrations(Protocol):
+    def find(self, account_id: str, collection: str, push_resource: str) -> Registration | None: ...
+    def add(self, registration: Registration) -> None: ...
+    def update(self, registration: Registration) -> None: ...
+    def of_account(self, account_id: str) -> list[Registration]: ...
+    def remove(self, account_id: str, registration_id: str) -> bool: ...
+    def remove_all(self, account_id: str) -> None: ...
+    def claim(
+        self, worker: str, now: str, until: str, merged_before: str, limit: int
+    ) -> list[tuple[Registration, int]]: ...
+    def settle(self, registration_id: str, changes: int, now: str, sent: bool) -> None: ...
+    def drop(self, registration_id: str) -> None: ...
+    def prune_expired(self, now: str) -> None: ...
+
+
 class PushSender(Protocol):
     """Encrypts a payload to a subscription and hands it to its push service (RFC 8030)."""
 
@@ -254,6 +270,8 @@ class UnitOfWork(Protocol):
     def push_subscriptions(self) -> PushSubscriptions: ...
     @property
     def push_outbox(self) -> PushOutbox: ...
+    @property
+    def dav_push_registrations(self) -> DavPushRegistrations: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -339,6 +357,10 @@ class Policy:
     push_ttl_seconds: int = 86400
     # Whether push endpoints may be plain http:// on this machine (tests and benchmarks).
     push_allow_loopback: bool = False
+    # The VAPID public key (base64url) WebDAV-Push advertises; None when push is off.
+    push_public_key: str | None = None
+    # At most one WebDAV-Push message per registration in this many seconds; 0: no merging.
+    dav_push_merge_seconds: int = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
         sessions = uow.sessions.of_account(account.id)
         passwords = uow.app_passwords.of_account(account.id)
         pushes = uow.push_subscriptions.of_account(account.id)
+        registrations = uow.dav_push_registrations.of_account(account.id)
         books = [
             {
                 "book_id": book.id,
@@ -86,6 +87,17 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
                 "updated_at": p.updated_at,
             }
             for p in pushes
+        ],
+        "dav_push_registrations": [
+            {
+                "id": r.id,
+                "book_id": r.collection or None,
+                "push_resource": r.push_resource,
+                "expires_at": r.expires_at,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+            }
+            for r in registrations
         ],
         "books": books,
         "invitations_sent": [
@@ -141,6 +153,7 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
         for invitation in withdrawn:
             tell_invitee_revoked(uow, invitation, now)
         uow.push_subscriptions.remove_all(account.id)
+        uow.dav_push_registrations.remove_all(account.id)
         uow.sessions.remove_all(account.id)
         uow.app_passwords.remove_all(account.id)
         uow.invite_quota.forget(account.id)

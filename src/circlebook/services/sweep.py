@@ -5,7 +5,7 @@ Each part runs in its own transaction, so one that fails leaves the others done.
 
 from __future__ import annotations
 
-from circlebook.services import auth, entries, events, invitations, limits, push, reach
+from circlebook.services import auth, dav_push, entries, events, invitations, limits, push, reach
 from circlebook.services.ports import Runtime
 
 
@@ -18,3 +18,4 @@ def sweep(rt: Runtime) -> None:
     auth.prune_sessions(rt)
     auth.prune_codes(rt)
     push.prune(rt)
+    dav_push.prune(rt)

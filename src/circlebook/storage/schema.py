@@ -304,3 +304,31 @@ push_outbox = Table(
     Index("ix_push_outbox_subscription_id", "subscription_id"),
     Index("ix_push_outbox_event_id", "event_id"),
 )
+
+# WebDAV-Push registrations (draft-bitfire-webdav-push): a member's contacts app asks
+# for a push when its view of one collection changes. `collection` is the book's id,
+# or "" for the address-book home. They belong to the account (app passwords sign
+# DAV in), not to a session.
+dav_push_registrations = Table(
+    "dav_push_registrations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("collection", String(32), nullable=False),
+    Column("push_resource", String(1024), nullable=False),
+    Column("p256dh", String(100), nullable=True),
+    Column("auth", String(40), nullable=True),
+    Column("expires_at", TIME, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    # Set when the member's view changed and no message has gone out for it yet;
+    # `changes` counts the marks, so one made while a message is sent is kept.
+    Column("pending_at", TIME, nullable=True),
+    Column("changes", Integer, nullable=False, server_default="0"),
+    Column("sent_at", TIME, nullable=True),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", TIME, nullable=True),
+    UniqueConstraint("account_id", "collection", "push_resource"),
+    Index("ix_dav_push_registrations_collection", "collection"),
+    Index("ix_dav_push_registrations_pending_at", "pending_at"),
+)

@@ -11,11 +11,13 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from circlebook.domain.events import Event
+from circlebook.domain.dav_push import DONT_NOTIFY, EVERYONE
+from circlebook.domain.events import Event, EventType, concerns
 from circlebook.domain.push import PUSHED
 from circlebook.services.ports import Publisher
 from circlebook.storage.app_passwords import SqlAppPasswords
 from circlebook.storage.database import WRITE
+from circlebook.storage.dav_push import SqlDavPushRegistrations
 from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
@@ -146,6 +148,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedger(conn, self._order)
         self.push_subscriptions = SqlPushSubscriptions(conn)
         self.push_outbox = SqlPushOutbox(conn)
+        self.dav_push_registrations = SqlDavPushRegistrations(conn)
         return self
 
     def __exit__(
@@ -189,6 +192,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
         self._queue_pushes()
+        self._mark_dav_pushes()
         self._tx.commit()
         if self._write and self._written is not None:
             self._written()
@@ -215,6 +219,30 @@ class SqlUnitOfWork:
         self.push_outbox.enqueue(
             [e.id for e in pushed], now, expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         )
+
+    def _mark_dav_pushes(self) -> None:
+        """Mark the WebDAV-Push registrations whose member's view of a book changed.
+
+        The rule the event stream follows (`concerns`): a member outside a tag
+        scope is not marked for a change it cannot see. Registrations the request
+        named in `Push-Dont-Notify` are left alone.
+        """
+        if self._push_ttl is None:
+            return
+        changed = [e for e in self.events.recorded if e.type is EventType.BOOK_CHANGED]
+        if not changed:
+            return
+        quiet = DONT_NOTIFY.get()
+        if EVERYONE in quiet:
+            return
+        marked: set[str] = set()
+        for book_id in {e.book_id for e in changed if e.book_id}:
+            for registration_id, viewer in self.dav_push_registrations.concerned(book_id):
+                if registration_id in quiet or registration_id in marked:
+                    continue
+                if any(e.book_id == book_id and concerns(viewer, e) for e in changed):
+                    marked.add(registration_id)
+        self.dav_push_registrations.mark(sorted(marked), changed[0].created_at)
 
 
 class SqlUnitOfWorkFactory:

@@ -1,0 +1,207 @@
+"""WebDAV-Push (draft-bitfire-webdav-push): contacts apps register a push resource per collection.
+
+A registration belongs to the account whose app password signed the request in,
+and to one collection as that member sees it: a book, or the address-book home.
+Its push resource is checked exactly as a Web Push endpoint is (https, public
+addresses only, bounded), and the keys, when given, as a browser's are.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from circlebook.domain.dav_push import HOME, Registration
+from circlebook.domain.errors import InvalidInputError, NotFoundError
+from circlebook.domain.model import Account, Role
+from circlebook.domain.push import Delivery, PushSubscription
+from circlebook.domain.sync import as_seen
+from circlebook.services import auth, sync_tokens
+from circlebook.services.clock import stamp
+from circlebook.services.ids import is_wellformed, new_id
+from circlebook.services.ports import PushSender, Runtime, UnitOfWork
+from circlebook.services.push import CLAIM
+from circlebook.services.push_endpoints import check_endpoint, check_keys
+
+# A registration lives at least this long, whatever the client asked for: the
+# draft's clients renew well before three days pass.
+MIN_LIFE = timedelta(days=3)
+# And at most this long: a phone that stopped renewing is forgotten within a month.
+MAX_LIFE = timedelta(days=30)
+# RFC 8030 section 5.4: a Topic is at most 32 base64url characters; 24 bytes make 32.
+_TOPIC_BYTES = 24
+
+
+def topic(secret: bytes, account_id: str, collection: str) -> str:
+    """The opaque, stable topic of one member's view of a collection.
+
+    A keyed hash: it tells a push service nothing of the book, the member or of
+    who else is in it (two members of one book have different topics).
+    """
+    digest = bytes.fromhex(auth.keyed(secret, "webdav-push topic", account_id, collection))
+    return base64.urlsafe_b64encode(digest[:_TOPIC_BYTES]).decode()
+
+
+def lifetime(now: datetime, asked: datetime | None) -> datetime:
+    """When a registration ends: what the client asked for, within [3 days, 30 days]."""
+    if asked is None:
+        return now + MAX_LIFE
+    return min(max(asked, now + MIN_LIFE), now + MAX_LIFE)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    registration: Registration
+    created: bool
+
+
+def register(
+    rt: Runtime,
+    account: Account,
+    collection: str,
+    push_resource: str,
+    keys: tuple[str, str] | None,
+    asked_expiry: datetime | None,
+) -> Registered:
+    """Register (or renew) `push_resource` for the account's view of `collection`."""
+    try:
+        check_endpoint(push_resource, allow_loopback=rt.policy.push_allow_loopback)
+    except InvalidInputError as exc:
+        raise InvalidInputError(str(exc).replace("endpoint", "push-resource", 1)) from None
+    if keys is not None:
+        try:
+            check_keys(*keys)
+        except InvalidInputError as exc:
+            message = str(exc).replace("keys.p256dh", "subscription-public-key")
+            raise InvalidInputError(message.replace("keys.auth", "auth-secret")) from None
+    now_moment = rt.clock.now()
+    now = stamp(now_moment)
+    p256dh, secret = keys if keys else (None, None)
+    expires_at = stamp(lifetime(now_moment, asked_expiry))
+    with rt.uow(write=True) as uow:
+        known = uow.dav_push_registrations.find(account.id, collection, push_resource)
+        if known is None:
+            registration = Registration(
+                id=new_id("w"),
+                account_id=account.id,
+                collection=collection,
+                push_resource=push_resource,
+                p256dh=p256dh,
+                auth=secret,
+                expires_at=expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.dav_push_registrations.add(registration)
+        else:
+            registration = replace(
+                known, p256dh=p256dh, auth=secret, expires_at=expires_at, updated_at=now
+            )
+            uow.dav_push_registrations.update(registration)
+        uow.commit()
+    return Registered(registration, created=known is None)
+
+
+def unregister(rt: Runtime, account: Account, registration_id: str) -> None:
+    """Remove one of the account's registrations; another account's is not found."""
+    with rt.uow(write=True) as uow:
+        if not is_wellformed(registration_id) or not uow.dav_push_registrations.remove(
+            account.id, registration_id
+        ):
+            raise NotFoundError("no such push registration")
+        uow.commit()
+
+
+# A message ready to go: the registration, the marks it answers, and its body.
+Ready = tuple[Registration, int, bytes | None]
+
+
+def deliver_due(
+    rt: Runtime,
+    sender: PushSender,
+    worker: str,
+    batch: int,
+    message: Callable[[str, str], bytes],
+) -> int:
+    """Claim up to `batch` registrations with a message due, send each one, settle them.
+
+    `message(topic, sync_token)` writes the push-message. Marks made within the
+    merge window of the last message wait for it to pass, then go as one. The
+    sync token is read now, so it is the one a sync right after would report.
+    """
+    now = rt.clock.now()
+    merge = timedelta(seconds=rt.policy.dav_push_merge_seconds)
+    with rt.uow(write=True) as uow:
+        claimed = uow.dav_push_registrations.claim(
+            worker, stamp(now), stamp(now + CLAIM), stamp(now - merge), batch
+        )
+        ready: list[Ready] = []
+        for registration, changes in claimed:
+            token = _token_of(rt, uow, registration)
+            body = None
+            if token is not None:
+                body = message(
+                    topic(rt.secret_key, registration.account_id, registration.collection), token
+                )
+            ready.append((registration, changes, body))
+        uow.commit()
+    if not ready:
+        return 0
+    outcomes = [_send(rt, sender, r, body) for r, _, body in ready]
+    done = stamp(rt.clock.now())
+    with rt.uow(write=True) as uow:
+        for (registration, changes, _), outcome in zip(ready, outcomes, strict=True):
+            if outcome is Delivery.GONE:
+                uow.dav_push_registrations.drop(registration.id)
+            else:
+                uow.dav_push_registrations.settle(
+                    registration.id, changes, done, sent=outcome is Delivery.ACCEPTED
+                )
+        uow.commit()
+    return len(ready)
+
+
+def _token_of(rt: Runtime, uow: UnitOfWork, registration: Registration) -> str | None:
+    """The sync token of the member's view now; None if it is no longer in the book."""
+    if registration.collection == HOME:
+        return None
+    entry = uow.entries.of_account(registration.collection, registration.account_id)
+    book = uow.books.get(registration.collection)
+    if entry is None or book is None:
+        return None
+    # As `books.get_membership` reads it, so a sync right after reports this token.
+    mark = None if entry.role is Role.OWNER else uow.views.of(book.id, entry.tags)
+    seen = as_seen(book, entry, mark)
+    return sync_tokens.issue(rt.secret_key, seen.id, seen.version)
+
+
+def _send(
+    rt: Runtime, sender: PushSender, registration: Registration, body: bytes | None
+) -> Delivery:
+    if body is None or registration.p256dh is None or registration.auth is None:
+        return Delivery.ACCEPTED  # nothing to say to it any more
+    try:
+        check_endpoint(registration.push_resource, allow_loopback=rt.policy.push_allow_loopback)
+    except InvalidInputError:
+        return Delivery.GONE
+    target = PushSubscription(
+        id=registration.id,
+        account_id=registration.account_id,
+        session_id="",
+        endpoint=registration.push_resource,
+        p256dh=registration.p256dh,
+        auth=registration.auth,
+        language="",
+        created_at=registration.created_at,
+        updated_at=registration.updated_at,
+    )
+    return sender.send(target, body, rt.policy.push_ttl_seconds)
+
+
+def prune(rt: Runtime) -> None:
+    """The sweep's share: registrations past their expiry, which their apps stopped renewing."""
+    with rt.uow(write=True) as uow:
+        uow.dav_push_registrations.prune_expired(stamp(rt.clock.now()))
+        uow.commit()
