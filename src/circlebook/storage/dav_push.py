@@ -11,6 +11,7 @@ from circlebook.domain.dav_push import Registration
 from circlebook.domain.model import Role
 from circlebook.domain.tags import split_tags
 from circlebook.domain.visibility import Viewer
+from circlebook.storage import claims
 from circlebook.storage.schema import dav_push_registrations, entries
 
 _R = dav_push_registrations.c
@@ -131,25 +132,15 @@ class SqlDavPushRegistrations:
         self, worker: str, now: str, until: str, merged_before: str, limit: int
     ) -> list[tuple[Registration, int]]:
         """Take up to `limit` registrations with a message due, none sent since `merged_before`."""
-        free = and_(
+        due = and_(
             _R.pending_at.is_not(None),
             _R.pending_at <= now,
             _R.expires_at > now,
             or_(_R.sent_at.is_(None), _R.sent_at <= merged_before),
-            or_(_R.claimed_until.is_(None), _R.claimed_until < now),
         )
-        picked = select(_R.id).where(free).order_by(_R.pending_at).limit(limit)
-        if self.conn.dialect.name == "postgresql":
-            picked = picked.with_for_update(skip_locked=True)
-        claimed = [
-            r.id
-            for r in self.conn.execute(
-                update(dav_push_registrations)
-                .where(_R.id.in_(picked.scalar_subquery()), free)
-                .values(claimed_by=worker, claimed_until=until)
-                .returning(_R.id)
-            )
-        ]
+        claimed = claims.claim(
+            self.conn, dav_push_registrations, due, _R.pending_at, worker, now, until, limit
+        )
         if not claimed:
             return []
         rows = self.conn.execute(select(dav_push_registrations).where(_R.id.in_(claimed)))

@@ -1,21 +1,17 @@
-"""Web Push subscriptions and the outbox of messages, claimed row by row by the senders.
-
-A sender claims rows with one UPDATE whose WHERE names only rows nobody holds;
-on PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so two instances
-claiming at once take different rows instead of queueing on each other, and
-SQLite serialises writers anyway. Either way each message has one sender.
-"""
+"""Web Push subscriptions and the outbox of messages, claimed row by row by the senders
+(storage.claims: each message has one sender among all instances)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import orjson
-from sqlalchemy import Row, and_, delete, insert, literal, or_, select, update
+from sqlalchemy import Row, and_, delete, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.events import EventType
 from circlebook.domain.push import Outgoing, PushSubscription
+from circlebook.storage import claims
 from circlebook.storage.schema import events, push_outbox, push_subscriptions
 
 _S = push_subscriptions.c
@@ -128,23 +124,8 @@ class SqlPushOutbox:
 
     def claim(self, worker: str, now: str, until: str, limit: int) -> list[Outgoing]:
         """Take up to `limit` due rows nobody holds (or whose holder's claim ran out)."""
-        free = and_(
-            _O.next_at <= now,
-            _O.expires_at > now,
-            or_(_O.claimed_until.is_(None), _O.claimed_until < now),
-        )
-        picked = select(_O.id).where(free).order_by(_O.id).limit(limit)
-        if self.conn.dialect.name == "postgresql":
-            picked = picked.with_for_update(skip_locked=True)
-        claimed = [
-            r.id
-            for r in self.conn.execute(
-                update(push_outbox)
-                .where(_O.id.in_(picked.scalar_subquery()), free)
-                .values(claimed_by=worker, claimed_until=until)
-                .returning(_O.id)
-            )
-        ]
+        due = and_(_O.next_at <= now, _O.expires_at > now)
+        claimed = claims.claim(self.conn, push_outbox, due, _O.id, worker, now, until, limit)
         if not claimed:
             return []
         rows = self.conn.execute(
