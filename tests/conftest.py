@@ -168,10 +168,8 @@ def make_client(
     with ExitStack() as stack:
 
         def _make(**overrides: Any) -> TestClient:
-            chosen = {**LIMITS_OFF, **overrides}
-            settings = load_settings(
-                database_url=database_url, secret_key=SECRET, region="CN", **chosen
-            )
+            chosen = {"region": "CN", **LIMITS_OFF, **overrides}
+            settings = load_settings(database_url=database_url, secret_key=SECRET, **chosen)
             app = create_app(settings, engine=engine, clock=clock, sms=FileOutboxSender(outbox))
             return stack.enter_context(TestClient(app, raise_server_exceptions=False))
 

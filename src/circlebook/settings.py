@@ -10,7 +10,6 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-import phonenumbers
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -19,6 +18,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from circlebook.phonebook.numbers import checked_region
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -123,10 +124,7 @@ class Settings(BaseSettings):
     @field_validator("region")
     @classmethod
     def _known_region(cls, value: str) -> str:
-        value = value.upper()
-        if value not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not a region code phonenumbers knows, such as CN or US")
-        return value
+        return checked_region(value)  # its UnknownRegion is a ValueError, which pydantic reports
 
     @field_validator("public_url")
     @classmethod

@@ -249,9 +249,11 @@ SERVER_SIDE = {
     "serving",
     "__main__",
 }
-# The one rule both sides must apply alike: the consent ledger's hash chain, which the
-# terminal checks with the very code the server chains with. It is standard library only
-# (tests/unit/test_architecture.py keeps the domain so), so the client still runs anywhere.
+# The one module of the server's side that the client shares: the consent ledger's hash
+# chain, which the terminal checks with the very code the server chains with. It is standard
+# library only (tests/unit/test_architecture.py keeps the domain so), so the client still
+# runs anywhere. (circlebook.phonebook, the number rule and contacts readers, is shared too,
+# but belongs to neither side: the architecture test keeps it importing neither.)
 SHARED = "circlebook.domain.ledger"
 
 

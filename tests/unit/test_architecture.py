@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 import circlebook
 
 PACKAGE = Path(circlebook.__file__).parent
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 # Adapters implement the services' ports, so that one module of services they may import.
 PORTS = "circlebook.services.ports"
@@ -55,8 +58,27 @@ FORBIDDEN = {
     "api": {"storage", "sms", "app", "client", "serving"},
     # Metrics, logs and readiness watch the server; nothing they import may depend on them.
     "observe": {"api", "dav", "web", "app", "client", "serving"},
+    # Numbers and contacts files, read alike by the server and the client: both import
+    # it, so it imports neither, nor anything of the server side the client could not load.
+    "phonebook": {
+        "domain",
+        "services",
+        "storage",
+        "api",
+        "sms",
+        "push",
+        "app",
+        "settings",
+        "client",
+        "serving",
+        "observe",
+        "dav",
+        "web",
+        "notify",
+        "__main__",
+    },
     # The client is installed without the server (`pip install circlebook`): it may use
-    # the pure domain, nothing else of the server side.
+    # the pure domain and the phonebook, nothing else of the server side.
     "client": {
         "services",
         "storage",
@@ -104,4 +126,22 @@ def test_domain_uses_only_the_standard_library() -> None:
         if module.split(".")[0] not in sys.stdlib_module_names
         and not module.startswith("circlebook.domain")
     ]
+    assert outside == []
+
+
+def _client_install_imports() -> set[str]:
+    """The import names of what `pip install circlebook` brings, without the server extra."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    names = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0] for spec in project["dependencies"]}
+    return {name.lower().replace("-", "_") for name in names}
+
+
+def test_phonebook_uses_only_what_the_client_install_brings() -> None:
+    allowed = sys.stdlib_module_names | _client_install_imports()
+    outside = [
+        (where, module)
+        for where, module in imports_of("phonebook")
+        if module.split(".")[0] not in allowed and not module.startswith("circlebook.phonebook")
+    ]
+    assert {"phonenumbers", "vobject"} <= _client_install_imports()
     assert outside == []

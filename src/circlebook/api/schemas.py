@@ -6,7 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Phone = Annotated[str, Field(min_length=1, max_length=40, examples=["+8613812345678"])]
+from circlebook.phonebook.numbers import MAX_PHONE_LENGTH
+
+Phone = Annotated[
+    str, Field(min_length=1, max_length=MAX_PHONE_LENGTH, examples=["+8613812345678"])
+]
 Region = Annotated[str, Field(min_length=2, max_length=2, examples=["CN"])]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Tag = Annotated[str, Field(min_length=1, max_length=32)]

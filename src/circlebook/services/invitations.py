@@ -18,12 +18,13 @@ from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
+from circlebook.phonebook.numbers import region_of
 from circlebook.services import events, ledger, reach
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
-from circlebook.services.phones import normalize_phone, region_of
+from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import Policy, Runtime, UnitOfWork
 
 

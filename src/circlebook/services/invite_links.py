@@ -20,12 +20,13 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, Entry, Invitation
 from circlebook.domain.names import clean_name
+from circlebook.phonebook.numbers import masked
 from circlebook.services import auth, ledger, limits, reach
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.invitations import join, tell_owner_declined
 from circlebook.services.membership import owner_of
-from circlebook.services.phones import mask_phone, normalize_phone
+from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import Runtime, UnitOfWork
 
 _GONE = "this invitation link no longer works: it was answered, withdrawn or has expired"
@@ -76,7 +77,7 @@ def view(rt: Runtime, token: str) -> LinkView:
         owner = uow.entries.of_account(invitation.book_id, book.owner_id) if book else None
     if book is None or owner is None:  # pragma: no cover - an invitation goes with its book
         raise NotFoundError(_GONE)
-    hint = mask_phone(invitation.phone)
+    hint = masked(invitation.phone)
     return LinkView(book.id, book.title, owner.name, owner.phone, hint, invitation.expires_at)
 
 

@@ -9,12 +9,13 @@ from typing import Any
 from circlebook.domain.errors import InvalidInputError
 from circlebook.domain.model import Account, Role
 from circlebook.domain.visibility import Viewer
+from circlebook.phonebook.numbers import region_of
 from circlebook.services import auth
 from circlebook.services.books import dissolve
 from circlebook.services.clock import stamp
 from circlebook.services.entries import leave, visible_entries
 from circlebook.services.invitations import tell_invitee_revoked, tell_owner_declined
-from circlebook.services.phones import normalize_phone, region_of
+from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import Runtime
 
 Document = dict[str, Any]

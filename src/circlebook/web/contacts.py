@@ -1,24 +1,22 @@
 """People to pick from: an uploaded vCard or CSV file, and numbers typed into a box.
 
-Files are read by the same readers as the terminal's local address book. Typed
-numbers are passed on as typed: `create_book` judges each one and says why it
-refused any, exactly as it does for the JSON API.
+Files are read from the uploaded bytes by `circlebook.phonebook`, the readers the
+terminal's local address book uses, with the one number rule. Typed numbers are
+passed on as typed: `create_book` judges each one by that same rule and says why
+it refused any, exactly as it does for the JSON API.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from circlebook.client.contacts import ContactsError, Problem, read_file
+from circlebook.phonebook import Problem, UnreadableContacts, read_contacts
 
 # A run of digits with the separators people type inside numbers.
 _NUMBER = re.compile(r"\+?\d[\d \-().]{3,}\d")
 # Also the full-width comma, semicolon and colon, and the enumeration comma of Chinese.
 _SEPARATORS = " \t,;:|\uff0c\uff1b\uff1a\u3001"
-_SUFFIXES = (".vcf", ".vcard", ".csv")
 # Tags typed into one box: split on commas (also the Chinese ones) and spaces.
 _TAG_SEPARATORS = re.compile("[\\s,;\uff0c\uff1b\u3001]+")
 
@@ -41,19 +39,15 @@ def read_upload(
 ) -> tuple[list[Candidate], list[Problem]]:
     """Contacts in an uploaded file, none picked yet.
 
-    ContactsError when it is no such file; TooManyContacts when it holds more
+    UnreadableContacts when it is no such file; TooManyContacts when it holds more
     than `limit` people, so that no page lists thousands to pick from.
     """
     # Counting cards is cheap, parsing them is not: an obviously oversized vCard
     # file stops here. A CSV file (or an unusual encoding) is counted once read.
     if data.upper().count(b"BEGIN:VCARD") > limit:
         raise TooManyContacts
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory(prefix="circlebook-upload-") as folder:
-        # The reader tells vCard from CSV by the suffix, else by the content.
-        path = Path(folder) / ("contacts" + (suffix if suffix in _SUFFIXES else ""))
-        path.write_bytes(data)
-        result = read_file(path, region)
+    # The reader tells vCard from CSV by the name's extension, else by the content.
+    result = read_contacts(data, region, name=filename)
     if len(result.contacts) > limit:
         raise TooManyContacts
     people = [Candidate(c.phones[0], c.name, picked=False) for c in result.contacts]
@@ -81,9 +75,9 @@ def typed_tags(text: str) -> list[str]:
 
 __all__ = [
     "Candidate",
-    "ContactsError",
     "Problem",
     "TooManyContacts",
+    "UnreadableContacts",
     "read_typed",
     "read_upload",
     "typed_tags",

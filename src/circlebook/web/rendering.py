@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import jinja2
 import markupsafe
-import phonenumbers
 import segno
 from fastapi.responses import HTMLResponse
 
+from circlebook.phonebook.numbers import display
 from circlebook.services import invitations
 from circlebook.web import i18n
 from circlebook.web.feedback import device_name, outcome_message
@@ -26,15 +26,6 @@ STATIC = Path(__file__).parent / "static"
 # Pages carry people's numbers: no cache may keep them.
 PAGE_HEADERS = {"Cache-Control": "no-store"}
 _NOT_DIGIT = re.compile(r"\D")
-
-
-def display_phone(e164: str) -> str:
-    """+8613800138000 as +86 138 0013 8000, for reading; links keep the E.164 form."""
-    try:
-        number = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def digits(text: str) -> str:
@@ -70,7 +61,7 @@ def environment(language: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["phone"] = display_phone
+    env.filters["phone"] = display  # for reading; links keep the E.164 form
     env.filters["digits"] = digits
     env.filters["qr"] = qr_code
     env.globals["sms_link"] = sms_link

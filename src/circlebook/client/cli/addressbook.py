@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import phonenumbers
 import typer
 from rich.progress import Progress
 from rich.prompt import Prompt
@@ -18,6 +17,7 @@ from circlebook.client.config import load_session
 from circlebook.client.contacts import AddressBook, ContactsError, read_file
 from circlebook.client.models import Invitee
 from circlebook.client.picking import Pick, PickError, parse_numbers, pick
+from circlebook.phonebook import known_region, region_of
 
 
 def _region(explicit: str | None) -> str:
@@ -25,10 +25,11 @@ def _region(explicit: str | None) -> str:
     region = explicit or os.environ.get("CIRCLEBOOK_REGION")
     session = load_session()
     if not region and session:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(session.phone))
-    if not region or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        region = region_of(session.phone)
+    code = known_region(region or "")
+    if code is None:
         raise CliError("say which country numbers without +code are in: --region CN (or US, ...)")
-    return region.upper()
+    return code
 
 
 @contacts_app.command("import")

@@ -1,46 +1,43 @@
-"""Reading a contacts file, as vCard or CSV by its extension or else by its content."""
+"""The local address book's readers: the shared ones, with the SDK's error, and files by path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from circlebook.client.contacts.csvfiles import has_phone_column, read_csv
-from circlebook.client.contacts.records import ImportResult
-from circlebook.client.contacts.vcards import read_vcards
+from circlebook import phonebook
 from circlebook.client.errors import ContactsError
+from circlebook.phonebook import ImportResult, UnknownRegion, UnreadableContacts
+
+# What the shared readers raise, which the SDK raises as its own ContactsError.
+_REFUSALS = (UnreadableContacts, UnknownRegion)
 
 
-def _read_text(path: Path) -> str:
+def read_vcards(text: str, region: str) -> ImportResult:
+    """Contacts from vCard 2.1, 3.0 or 4.0 text; a broken card is a problem, not the end."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContactsError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    # Excel's "Unicode text" and some Outlook exports are UTF-16 with a byte order mark.
-    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+        return phonebook.read_vcards(text, region)
+    except _REFUSALS as exc:
+        raise ContactsError(str(exc)) from exc
+
+
+def read_csv(text: str, region: str) -> ImportResult:
+    """Contacts from a CSV file with a header row naming its name and phone columns."""
     try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ContactsError(f"{path} is not UTF-8 text; export it again as UTF-8") from exc
-
-
-def _reader_for(path: Path, text: str) -> Callable[[str, str], ImportResult]:
-    suffix = path.suffix.lower()
-    if suffix in (".vcf", ".vcard"):
-        return read_vcards
-    if suffix == ".csv":
-        return read_csv
-    if text.lstrip(" \t\r\n").upper().startswith("BEGIN:VCARD"):
-        return read_vcards
-    if has_phone_column(text):
-        return read_csv
-    raise ContactsError(f"{path} is neither a vCard (.vcf) nor a CSV file with a phone column")
+        return phonebook.read_csv(text, region)
+    except _REFUSALS as exc:
+        raise ContactsError(str(exc)) from exc
 
 
 def read_file(path: Path, region: str) -> ImportResult:
     """Contacts from a vCard or CSV file, chosen by its extension or else by its content."""
-    text = _read_text(path)
-    result = _reader_for(path, text)(text, region)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContactsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        result = phonebook.read_contacts(data, region, name=str(path))
+    except _REFUSALS as exc:
+        raise ContactsError(str(exc)) from exc
     contacts = [replace(contact, source=path.name) for contact in result.contacts]
     return ImportResult(contacts, result.problems)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
-from circlebook.client.contacts.merging import merge
-from circlebook.client.contacts.records import Contact, ImportResult
 from circlebook.client.errors import ContactsError
+from circlebook.phonebook import Contact, ImportResult, merge
 
 FILE_VERSION = 1
 

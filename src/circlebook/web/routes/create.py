@@ -13,9 +13,9 @@ from circlebook.services import books
 from circlebook.services.invitations import Invitee, reading_region
 from circlebook.web.contacts import (
     Candidate,
-    ContactsError,
     Problem,
     TooManyContacts,
+    UnreadableContacts,
     read_typed,
     read_upload,
     typed_tags,
@@ -61,7 +61,7 @@ def gather_people(
             people, problems = read_upload(
                 file.filename, file.file.read(), region, max_people(visit)
             )
-        except ContactsError:
+        except UnreadableContacts:
             message = Message(N_("This file could not be read: upload a vCard (.vcf) or CSV file."))
             raise PeopleRefused({"file": message}) from None
         except TooManyContacts:

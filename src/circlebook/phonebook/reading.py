@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from circlebook.client.contacts.merging import merge
-from circlebook.client.contacts.numbers import checked_region, e164, invalid_number
-from circlebook.client.contacts.records import Contact, ImportResult, Problem
+from circlebook.phonebook.merging import merge
+from circlebook.phonebook.numbers import checked_region, e164, invalid_number
+from circlebook.phonebook.records import Contact, ImportResult, Problem
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

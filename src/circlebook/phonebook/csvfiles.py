@@ -8,10 +8,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from circlebook.client.contacts.names import clean, joined_name
-from circlebook.client.contacts.reading import LINE_BREAK, Collector
-from circlebook.client.contacts.records import ImportResult
-from circlebook.client.errors import ContactsError
+from circlebook.phonebook.names import clean, joined_name
+from circlebook.phonebook.reading import LINE_BREAK, Collector
+from circlebook.phonebook.records import ImportResult, UnreadableContacts
 
 _FULL_NAME = {"name", "full name", "display name", "姓名", "名字", "联系人"}
 _GIVEN_NAME = {"given name", "first name", "名"}
@@ -88,7 +87,7 @@ def read_csv(text: str, region: str) -> ImportResult:
         columns = _columns(header)
         if not columns.phones:
             shown = ", ".join(repr(cell) for cell in header[:8]) or "none"
-            raise ContactsError(
+            raise UnreadableContacts(
                 f"no phone column in the CSV header (columns: {shown}); "
                 "name one 'Phone', 'Mobile', '电话' or '手机'"
             )
@@ -97,5 +96,5 @@ def read_csv(text: str, region: str) -> ImportResult:
             _read_row(row, columns, f"line {start}", collector)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise ContactsError(f"line {reader.line_num} of the CSV file: {exc}") from exc
+        raise UnreadableContacts(f"line {reader.line_num} of the CSV file: {exc}") from exc
     return collector.result()

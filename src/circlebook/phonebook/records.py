@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class UnreadableContacts(ValueError):
+    """A file that cannot be read as contacts at all; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Contact:
     """A person to invite: a display name and numbers in E.164, the first the one to use."""

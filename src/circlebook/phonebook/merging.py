@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from circlebook.client.contacts.names import is_real_name
-from circlebook.client.contacts.records import Contact
+from circlebook.phonebook.names import is_real_name
+from circlebook.phonebook.records import Contact
 
 
 def _groups_sharing_a_phone(contacts: Sequence[Contact]) -> list[list[int]]:

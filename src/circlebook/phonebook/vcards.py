@@ -8,9 +8,9 @@ from typing import Any
 
 import vobject
 
-from circlebook.client.contacts.names import clean, joined_name
-from circlebook.client.contacts.reading import LINE_BREAK, Collector
-from circlebook.client.contacts.records import ImportResult, Problem
+from circlebook.phonebook.names import clean, joined_name
+from circlebook.phonebook.reading import LINE_BREAK, Collector
+from circlebook.phonebook.records import ImportResult, Problem
 
 
 @dataclass(frozen=True)
