@@ -21,7 +21,6 @@ from starlette.types import ASGIApp
 from circlebook import __version__
 from circlebook.api import problems
 from circlebook.api.compression import Compression
-from circlebook.api.deps import SignInReads
 from circlebook.api.limits import BodyLimit, StreamSlots
 from circlebook.api.routes import (
     app_passwords,
@@ -42,6 +41,7 @@ from circlebook.dav.push import DontNotify
 from circlebook.dav.push import message as dav_push_message
 from circlebook.domain.events import Event
 from circlebook.domain.push import PUSHED
+from circlebook.edge.deps import SignInReads
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics

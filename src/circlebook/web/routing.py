@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from circlebook.api.deps import get_runtime
 from circlebook.domain import errors
+from circlebook.edge.deps import get_runtime, get_settings
 from circlebook.web import session
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
@@ -94,7 +94,7 @@ class PageRoute(APIRoute):
                     # A checklist of a whole address book has thousands of fields; the
                     # body limit already bounds the work. The parsed form is kept on
                     # the request, where the route's own parameters are read from.
-                    limit = request.app.state.settings.max_body_bytes // 4
+                    limit = get_settings(request).max_body_bytes // 4
                     form = await request.form(max_fields=limit)
                     secret = get_runtime(request).secret_key
                     session.check_csrf(request, secret, form.get(session.CSRF_FIELD))
