@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from circlebook.domain import errors
 from circlebook.edge.deps import get_runtime, get_settings
+from circlebook.edge.errors import nearest
 from circlebook.web import session
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
@@ -33,13 +34,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-STATUS = [
-    (errors.NotFoundError, 404),
-    (errors.ForbiddenError, 403),
-    (errors.TextBudgetSpentError, 503),
-    (errors.RateLimitedError, 429),
-    (errors.ConflictError, 409),
-]
+# Looked up by the error's classes, nearest first (see edge.errors.nearest).
+STATUS: dict[type[errors.CirclebookError], int] = {
+    errors.NotFoundError: 404,
+    errors.ForbiddenError: 403,
+    errors.TextBudgetSpentError: 503,
+    errors.RateLimitedError: 429,
+    errors.ConflictError: 409,
+}
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -77,7 +79,7 @@ def error_page(request: Request, exc: Exception) -> Response:
         message = Message(N_("This form was not filled in as expected. Please try again."))
         return render(visit, "error.html", status=400, message=message)
     assert isinstance(exc, errors.CirclebookError)
-    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    status = nearest(STATUS, exc) or 400
     return with_retry_after(render(visit, "error.html", status=status, message=explain(exc)), exc)
 
 
