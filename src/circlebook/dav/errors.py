@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, error_document
@@ -82,3 +83,11 @@ def from_error(exc: errors.CirclebookError, path: str) -> DavError:
     condition = condition(path) if callable(condition) else condition
     return DavError(status, exc.detail, condition=condition, headers=headers)
 
+
+def body_too_large(limit: int) -> DavError:
+    return DavError(413, f"a request body may be at most {limit} bytes")
+
+
+async def too_large(request: Request, limit: int) -> Response:
+    """DAV's answer to a body over the limit that came through the router (edge.bodies)."""
+    return body_too_large(limit).response()

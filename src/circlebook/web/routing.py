@@ -83,6 +83,19 @@ def error_page(request: Request, exc: Exception) -> Response:
     return with_retry_after(render(visit, "error.html", status=status, message=explain(exc)), exc)
 
 
+def too_large_page(request: Request) -> Response:
+    message = Message(N_("This is too much to send at once. Send fewer people, or a smaller file."))
+    return render(current_visit(request), "error.html", status=413, message=message)
+
+
+async def too_large(request: Request, limit: int) -> Response:
+    """The pages' answer to a body over the limit (see edge.bodies.BodyLimit): a page."""
+    response = await run_in_threadpool(too_large_page, request)
+    response.headers.update(SECURITY_HEADERS)
+    session.settle_cookies(response, request)
+    return response
+
+
 class PageRoute(APIRoute):
     """A web page: kept out of the OpenAPI document by its router."""
 
