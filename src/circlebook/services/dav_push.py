@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from circlebook.domain.dav_push import HOME, Registration
-from circlebook.domain.errors import InvalidInputError, NotFoundError
+from circlebook.domain.errors import InvalidInputError, LimitReachedError, NotFoundError
 from circlebook.domain.model import Account, Role
 from circlebook.domain.push import Delivery, PushSubscription
 from circlebook.domain.sync import as_seen
@@ -26,10 +26,9 @@ from circlebook.services.push import CLAIM
 from circlebook.services.push_endpoints import check_endpoint, check_keys
 
 # A registration lives at least this long, whatever the client asked for: the
-# draft's clients renew well before three days pass.
+# draft's clients renew well before three days pass. At most it lives
+# `policy.dav_push_max_days`: a phone that stopped renewing is forgotten then.
 MIN_LIFE = timedelta(days=3)
-# And at most this long: a phone that stopped renewing is forgotten within a month.
-MAX_LIFE = timedelta(days=30)
 # RFC 8030 section 5.4: a Topic is at most 32 base64url characters; 24 bytes make 32.
 _TOPIC_BYTES = 24
 
@@ -44,11 +43,12 @@ def topic(secret: bytes, account_id: str, collection: str) -> str:
     return base64.urlsafe_b64encode(digest[:_TOPIC_BYTES]).decode()
 
 
-def lifetime(now: datetime, asked: datetime | None) -> datetime:
-    """When a registration ends: what the client asked for, within [3 days, 30 days]."""
+def lifetime(now: datetime, asked: datetime | None, max_days: int) -> datetime:
+    """When a registration ends: what the client asked for, within [3 days, `max_days`]."""
+    longest = now + max(timedelta(days=max_days), MIN_LIFE)
     if asked is None:
-        return now + MAX_LIFE
-    return min(max(asked, now + MIN_LIFE), now + MAX_LIFE)
+        return longest
+    return min(max(asked, now + MIN_LIFE), longest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,11 @@ def register(
     now_moment = rt.clock.now()
     now = stamp(now_moment)
     p256dh, secret = keys if keys else (None, None)
-    expires_at = stamp(lifetime(now_moment, asked_expiry))
+    expires_at = stamp(lifetime(now_moment, asked_expiry, rt.policy.dav_push_max_days))
     with rt.uow(write=True) as uow:
         known = uow.dav_push_registrations.find(account.id, collection, push_resource)
         if known is None:
+            _check_room(rt, uow, account, now)
             registration = Registration(
                 id=new_id("w"),
                 account_id=account.id,
@@ -102,6 +103,16 @@ def register(
             uow.dav_push_registrations.update(registration)
         uow.commit()
     return Registered(registration, created=known is None)
+
+
+def _check_room(rt: Runtime, uow: UnitOfWork, account: Account, now: str) -> None:
+    """A new registration needs room under the account's cap (a renewal takes none)."""
+    cap = rt.policy.dav_push_max_registrations
+    if cap and uow.dav_push_registrations.count_live(account.id, now) >= cap:
+        raise LimitReachedError(
+            f"this account holds {cap} push registrations, as many as it may: "
+            "remove one before registering another"
+        )
 
 
 def unregister(rt: Runtime, account: Account, registration_id: str) -> None:

@@ -213,6 +213,7 @@ class DavPushRegistrations(Protocol):
     def of_account(self, account_id: str) -> list[Registration]: ...
     def remove(self, account_id: str, registration_id: str) -> bool: ...
     def remove_all(self, account_id: str) -> None: ...
+    def count_live(self, account_id: str, now: str) -> int: ...
     def claim(
         self, worker: str, now: str, until: str, merged_before: str, limit: int
     ) -> list[tuple[Registration, int]]: ...
@@ -361,6 +362,10 @@ class Policy:
     push_public_key: str | None = None
     # At most one WebDAV-Push message per registration in this many seconds; 0: no merging.
     dav_push_merge_seconds: int = 5
+    # WebDAV-Push registrations one account may hold; 0: no limit.
+    dav_push_max_registrations: int = 100
+    # The longest a WebDAV-Push registration lives unrenewed, in days (at least 3).
+    dav_push_max_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,15 @@ class SqlDavPushRegistrations:
     def remove_all(self, account_id: str) -> None:
         self.conn.execute(delete(dav_push_registrations).where(_R.account_id == account_id))
 
+    def count_live(self, account_id: str, now: str) -> int:
+        """The account's registrations not yet expired (the sweep drops the others later)."""
+        counted = self.conn.execute(
+            select(func.count())
+            .select_from(dav_push_registrations)
+            .where(_R.account_id == account_id, _R.expires_at > now)
+        ).scalar_one()
+        return int(counted)
+
     def concerned(self, book_id: str) -> list[tuple[str, Viewer]]:
         """Every registration on this book, with its member as a viewer of the book."""
         rows = self.conn.execute(
