@@ -9,11 +9,11 @@ addresses only, bounded), and the keys, when given, as a browser's are.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from circlebook.domain.dav_push import HOME, Registration
+from circlebook.domain.dav_push import DONT_NOTIFY, EVERYONE, HOME, Registration
 from circlebook.domain.errors import InvalidInputError, LimitReachedError, NotFoundError
 from circlebook.domain.model import Account, Role
 from circlebook.domain.push import Delivery, PushSubscription
@@ -125,6 +125,32 @@ def unregister(rt: Runtime, account: Account, registration_id: str) -> None:
         uow.commit()
 
 
+def homes_changed(uow: UnitOfWork, account_ids: Sequence[str], now: str) -> None:
+    """Inside the caller's unit of work: these members' address-book homes list other
+    books now (one appeared, went, or has a new title), so a message is due to the
+    registrations on them, but for those the request named in `Push-Dont-Notify`.
+    """
+    quiet = DONT_NOTIFY.get()
+    if EVERYONE in quiet:
+        return
+    found = uow.dav_push_registrations.on_homes(sorted(set(account_ids)))
+    uow.dav_push_registrations.mark([r for r in found if r not in quiet], now)
+
+
+def left(uow: UnitOfWork, account_id: str, book_id: str, now: str) -> None:
+    """Inside the caller's unit of work: the member is out of the book. Its
+    registrations there could never be sent a message again, so they go with it;
+    its home lists one book fewer."""
+    uow.dav_push_registrations.remove_on(book_id, [account_id])
+    homes_changed(uow, [account_id], now)
+
+
+def dissolved(uow: UnitOfWork, book_id: str, member_ids: Sequence[str], now: str) -> None:
+    """Inside the caller's unit of work: the book is gone, and every registration on it."""
+    uow.dav_push_registrations.remove_on(book_id)
+    homes_changed(uow, member_ids, now)
+
+
 # A message ready to go: the registration, the marks it answers, and its body.
 Ready = tuple[Registration, int, bytes | None]
 
@@ -134,13 +160,14 @@ def deliver_due(
     sender: PushSender,
     worker: str,
     batch: int,
-    message: Callable[[str, str], bytes],
+    message: Callable[[str, str | None], bytes],
 ) -> int:
     """Claim up to `batch` registrations with a message due, send each one, settle them.
 
-    `message(topic, sync_token)` writes the push-message. Marks made within the
-    merge window of the last message wait for it to pass, then go as one. The
-    sync token is read now, so it is the one a sync right after would report.
+    `message(topic, sync_token)` writes the push-message (the home has no sync
+    token: its message has none). Marks made within the merge window of the last
+    message wait for it to pass, then go as one. The sync token is read now, so
+    it is the one a sync right after would report.
     """
     now = rt.clock.now()
     merge = timedelta(seconds=rt.policy.dav_push_merge_seconds)
@@ -150,12 +177,12 @@ def deliver_due(
         )
         ready: list[Ready] = []
         for registration, changes in claimed:
-            token = _token_of(rt, uow, registration)
+            named = topic(rt.secret_key, registration.account_id, registration.collection)
             body = None
-            if token is not None:
-                body = message(
-                    topic(rt.secret_key, registration.account_id, registration.collection), token
-                )
+            if registration.collection == HOME:
+                body = message(named, None)
+            elif (token := _token_of(rt, uow, registration)) is not None:
+                body = message(named, token)
             ready.append((registration, changes, body))
         uow.commit()
     if not ready:
@@ -175,9 +202,7 @@ def deliver_due(
 
 
 def _token_of(rt: Runtime, uow: UnitOfWork, registration: Registration) -> str | None:
-    """The sync token of the member's view now; None if it is no longer in the book."""
-    if registration.collection == HOME:
-        return None
+    """The sync token of the member's view of a book now; None if it is no longer in it."""
     entry = uow.entries.of_account(registration.collection, registration.account_id)
     book = uow.books.get(registration.collection)
     if entry is None or book is None:
