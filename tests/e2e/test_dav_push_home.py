@@ -64,7 +64,7 @@ def home_message(user: DavUser, message: dict[str, Any]) -> None:
     assert root.tag == f"{P}push-message"
     seen = user.propfind(user.home, f"P:topic {DECLARE}", "d:sync-token")
     topic = seen.answers[user.home].text(f"{P}topic")
-    assert root.findtext(f"{P}topic") == topic
+    assert root.findtext(f"{P}topic") == topic and message["topic"] == topic
     update = root.find(f"{P}content-update")
     assert update is not None and list(update) == []
     assert "{DAV:}sync-token" in seen.answers[user.home].missing

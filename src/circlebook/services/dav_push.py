@@ -151,8 +151,8 @@ def dissolved(uow: UnitOfWork, book_id: str, member_ids: Sequence[str], now: str
     homes_changed(uow, member_ids, now)
 
 
-# A message ready to go: the registration, the marks it answers, and its body.
-Ready = tuple[Registration, int, bytes | None]
+# A message ready to go: the registration, the marks it answers, its body, its topic.
+Ready = tuple[Registration, int, bytes | None, str]
 
 
 def deliver_due(
@@ -183,14 +183,14 @@ def deliver_due(
                 body = message(named, None)
             elif (token := _token_of(rt, uow, registration)) is not None:
                 body = message(named, token)
-            ready.append((registration, changes, body))
+            ready.append((registration, changes, body, named))
         uow.commit()
     if not ready:
         return 0
-    outcomes = [_send(rt, sender, r, body) for r, _, body in ready]
+    outcomes = [_send(rt, sender, r, body, named) for r, _, body, named in ready]
     done = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        for (registration, changes, _), outcome in zip(ready, outcomes, strict=True):
+        for (registration, changes, _, _), outcome in zip(ready, outcomes, strict=True):
             if outcome is Delivery.GONE:
                 uow.dav_push_registrations.drop(registration.id)
             else:
@@ -214,7 +214,7 @@ def _token_of(rt: Runtime, uow: UnitOfWork, registration: Registration) -> str |
 
 
 def _send(
-    rt: Runtime, sender: PushSender, registration: Registration, body: bytes | None
+    rt: Runtime, sender: PushSender, registration: Registration, body: bytes | None, named: str
 ) -> Delivery:
     if body is None or registration.p256dh is None or registration.auth is None:
         return Delivery.ACCEPTED  # nothing to say to it any more
@@ -233,7 +233,10 @@ def _send(
         created_at=registration.created_at,
         updated_at=registration.updated_at,
     )
-    return sender.send(target, body, rt.policy.push_ttl_seconds)
+    # The Topic header is the view's topic (opaque, and already the client's): a
+    # message the push service still holds for this view says nothing the newer
+    # one does not, so the newer replaces it.
+    return sender.send(target, body, rt.policy.push_ttl_seconds, topic=named)
 
 
 def prune(rt: Runtime) -> None:

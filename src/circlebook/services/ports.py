@@ -228,7 +228,12 @@ class DavPushRegistrations(Protocol):
 class PushSender(Protocol):
     """Encrypts a payload to a subscription and hands it to its push service (RFC 8030)."""
 
-    def send(self, subscription: PushSubscription, payload: bytes, ttl: int) -> Delivery: ...
+    def send(
+        self, subscription: PushSubscription, payload: bytes, ttl: int, topic: str | None = None
+    ) -> Delivery:
+        """`topic`: RFC 8030's Topic, so the push service replaces an undelivered older
+        message with the same one by this one."""
+        ...
 
 
 class Publisher(Protocol):
