@@ -107,6 +107,8 @@ def policy_of(settings: Settings) -> Policy:
         push_ttl_seconds=settings.push_ttl_seconds,
         push_allow_loopback=settings.push_allow_loopback,
         dav_push_merge_seconds=settings.dav_push_merge_seconds,
+        dav_push_max_registrations=settings.dav_push_max_registrations,
+        dav_push_max_days=settings.dav_push_max_days,
     )
 
 
@@ -137,10 +139,11 @@ class PushLoop:
     claims in the database decide which one sends each message.
     """
 
-    def __init__(self, runtime: Runtime, sender: WebPushSender, batch: int) -> None:
+    def __init__(self, runtime: Runtime, sender: WebPushSender, batch: int, poll: float) -> None:
         self._runtime = runtime
         self._sender = sender
         self._batch = batch
+        self._poll = poll
         self._worker = pushing.new_worker()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -156,11 +159,12 @@ class PushLoop:
         self._stopping = True
         self._wake.set()
 
-    async def run(self, poll: float = 2.0) -> None:
+    async def run(self) -> None:
         while not self._stopping:
-            # Woken, or not: then for retries that came due, or a wake-up the broker lost.
+            # Woken, or not: then for retries that came due, WebDAV-Push messages, or
+            # a wake-up the broker lost.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll)
+                await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
             if self._stopping:
                 return
@@ -245,7 +249,10 @@ def create_app(
     )
 
     push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
-    push_loop = PushLoop(runtime, push_sender, settings.push_concurrency) if push_sender else None
+    poll = settings.dav_push_interval_seconds
+    push_loop = (
+        PushLoop(runtime, push_sender, settings.push_concurrency, poll) if push_sender else None
+    )
 
     def deliver(event: Event) -> None:
         hub.deliver(event)

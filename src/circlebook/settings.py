@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     # WebDAV-Push: changes within this many seconds of a message to one registration
     # go out together in the next; 0 sends one message per change.
     dav_push_merge_seconds: int = Field(default=5, ge=0, le=3600)
+    # How often each process's push sender looks for WebDAV-Push messages due (and
+    # for Web Push messages to retry): a change waits up to this long, plus the merge.
+    dav_push_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # WebDAV-Push registrations one account may hold (renewing one is always
+    # allowed); 0: no limit.
+    dav_push_max_registrations: int = Field(default=100, ge=0)
+    # The longest a WebDAV-Push registration lives unrenewed; the draft asks for 3 days at least.
+    dav_push_max_days: int = Field(default=30, ge=3, le=365)
     # The server's VAPID key (RFC 8292): a P-256 private key as base64url (32 bytes) or
     # PEM; unset: generated beside the SQLite database, or derived from the secret key.
     vapid_private_key: SecretStr | None = None

@@ -4,10 +4,11 @@ Each subscription the test makes gets its own endpoint on this server and a
 real P-256 key pair and authentication secret (RFC 8291, 3.2). For every
 message the service checks the VAPID Authorization header (RFC 8292: an ES256
 JWT whose `aud` is this origin, whose `exp` is within 24 hours, with a `sub`,
-signed by the key in `k`), the TTL, Urgency and Content-Encoding headers, then
-decrypts the body with the subscription's private key and auth secret
-(http_ece) and keeps it. It answers each message with the next status the
-test queued for that endpoint (201 when none is queued).
+signed by the key in `k`), the TTL, Urgency and Content-Encoding headers, and the
+Topic header when there is one (RFC 8030, 5.4: at most 32 base64url characters),
+then decrypts the body with the subscription's private key and auth secret
+(http_ece) and keeps it, with the Topic it came with. It answers each message
+with the next status the test queued for that endpoint (201 when none is queued).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import queue
+import re
 import secrets
 import threading
 import time
@@ -33,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 WAIT = 15.0
+# RFC 8030, 5.4: a Topic is at most 32 characters of the URL-safe base64 alphabet.
+TOPIC = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def b64url(raw: bytes) -> str:
@@ -133,6 +137,8 @@ class PushService:
             assert headers.get("Content-Encoding") == "aes128gcm", headers
             assert int(headers.get("TTL", "-1")) >= 0, headers
             assert headers.get("Urgency") == "normal", headers
+            topic = headers.get("Topic")
+            assert topic is None or TOPIC.fullmatch(topic), headers
             plain = http_ece.decrypt(
                 body, private_key=endpoint.key, auth_secret=endpoint.auth, version="aes128gcm"
             )
@@ -145,7 +151,9 @@ class PushService:
         if status == 201:
             # Web Push messages are JSON; WebDAV-Push messages are XML, kept as text.
             xml = plain.lstrip().startswith(b"<")
-            endpoint.received.put({"xml": plain.decode()} if xml else json.loads(plain))
+            endpoint.received.put(
+                {"xml": plain.decode(), "topic": topic} if xml else json.loads(plain)
+            )
         return status
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

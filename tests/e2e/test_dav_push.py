@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -203,3 +205,47 @@ def test_with_push_off_nothing_is_advertised_or_taken(
     seen = user.propfind(user.book(book), f"P:topic {DECLARE}").answers[user.book(book)]
     assert f"{P}topic" in seen.missing
     assert register(user, user.book(book), service.subscribe()).status_code == 403
+
+
+def test_an_account_holds_at_most_the_registrations_it_may_and_still_renews_them(
+    make_client: Callable[..., TestClient], outbox: Path, service: PushService
+) -> None:
+    app = make_client(push_allow_loopback=True, dav_push_max_registrations=2)
+    owner = sign_in(app, outbox, OWNER, "Olivia")
+    user = dav_user(owner)
+    book = owner.post("/v1/books", json={"title": "Club", "invitees": []}).json()["id"]
+    first, second, third = service.subscribe(), service.subscribe(), service.subscribe()
+    kept = register(user, user.book(book), first)
+    assert kept.status_code == 201
+    assert register(user, user.home, second).status_code == 201
+    refused = register(user, user.book(book), third)
+    # draft-bitfire-webdav-push: 403 with the push-not-available precondition.
+    assert refused.status_code == 403, refused.text
+    error = SafeET.fromstring(refused.content)
+    assert error.tag == "{DAV:}error" and error.find(f"{P}push-not-available") is not None
+    # At the cap, a renewal still goes through; once one is removed, there is room.
+    assert register(user, user.book(book), first).status_code == 204
+    assert user.request("DELETE", kept.headers["Location"]).status_code == 204
+    assert register(user, user.book(book), third).status_code == 201
+
+
+def test_zero_registrations_per_account_means_no_limit(
+    make_client: Callable[..., TestClient], outbox: Path, service: PushService
+) -> None:
+    app = make_client(push_allow_loopback=True, dav_push_max_registrations=0)
+    user = dav_user(sign_in(app, outbox, OWNER, "Olivia"))
+    for _ in range(3):
+        assert register(user, user.home, service.subscribe()).status_code == 201
+
+
+def test_the_longest_a_registration_lives_is_a_setting(
+    make_client: Callable[..., TestClient], outbox: Path, service: PushService, clock: FakeClock
+) -> None:
+    app = make_client(push_allow_loopback=True, dav_push_max_days=7)
+    user = dav_user(sign_in(app, outbox, OWNER, "Olivia"))
+    endpoint = service.subscribe()
+    unasked = register(user, user.home, endpoint)
+    assert (parsedate_to_datetime(unasked.headers["Expires"]) - clock.now()).days == 7
+    later = format_datetime(clock.now() + timedelta(days=60), usegmt=True)
+    asked = register(user, user.home, endpoint, expires=later)
+    assert (parsedate_to_datetime(asked.headers["Expires"]) - clock.now()).days == 7

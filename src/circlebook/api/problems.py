@@ -29,6 +29,7 @@ PROBLEMS: dict[type[errors.CirclebookError], tuple[int, str, str]] = {
     errors.NotFoundError: (404, "not-found", "Not found"),
     errors.ForbiddenError: (403, "forbidden", "Forbidden"),
     errors.ConflictError: (409, "conflict", "Conflict"),
+    errors.LimitReachedError: (403, "limit-reached", "Limit reached"),
     errors.TextBudgetSpentError: (503, "sms-budget-spent", "No texts can go out just now"),
     errors.RateLimitedError: (429, "rate-limited", "Too many requests"),
     errors.BadSyncTokenError: (400, "bad-sync-token", "Fetch the book in full"),

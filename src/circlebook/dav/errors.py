@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, error_document
-from circlebook.dav.xml import carddav, dav, element, href
+from circlebook.dav.xml import WEBDAV_PUSH, carddav, dav, element, href
 from circlebook.domain import errors
 from circlebook.edge.errors import nearest
 
@@ -26,6 +26,9 @@ SUPPORTED_FILTER = element(carddav("supported-filter"))  # RFC 6352 section 8.6
 SUPPORTED_COLLATION = element(carddav("supported-collation"))  # RFC 6352 section 8.3
 # RFC 6352 section 5.1.1.1: the card cannot be had in the media type or version asked for.
 SUPPORTED_ADDRESS_DATA_CONVERSION = element(carddav("supported-address-data-conversion"))
+# draft-bitfire-webdav-push, "Subscription Registration": 403 with this precondition
+# when the user may not register (here: the account holds as many as it may).
+PUSH_NOT_AVAILABLE = element(f"{{{WEBDAV_PUSH}}}push-not-available")
 
 
 def need_privileges(path: str, privilege: str = "write") -> str:
@@ -69,6 +72,7 @@ _TABLE: dict[type[errors.CirclebookError], tuple[int, str | Callable[[str], str]
     errors.BadSyncTokenError: (403, VALID_SYNC_TOKEN),
     errors.InvalidInputError: (400, ""),
     errors.ConflictError: (409, ""),
+    errors.LimitReachedError: (403, PUSH_NOT_AVAILABLE),
 }
 
 

@@ -180,9 +180,15 @@ def answer(session: Session, method: str, relative: str, body: bytes) -> Respons
     return None
 
 
-def message(topic: str, sync_token: str) -> bytes:
-    """The push-message: which view changed (its topic), and its sync token now."""
-    token = element(dav("sync-token"), text(SYNC_TOKEN_PREFIX + sync_token))
+def message(topic: str, sync_token: str | None) -> bytes:
+    """The push-message: which view changed (its topic), and its sync token now.
+
+    A collection without a sync token (the home) sends `content-update` empty: the
+    draft has it SHOULD, not MUST, carry one.
+    """
+    token = ""
+    if sync_token is not None:
+        token = element(dav("sync-token"), text(SYNC_TOKEN_PREFIX + sync_token))
     return document(
         push("push-message"),
         element(push("topic"), text(topic)) + element(push("content-update"), token),

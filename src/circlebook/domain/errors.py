@@ -40,6 +40,10 @@ class ConflictError(CirclebookError):
     """The request contradicts the current state."""
 
 
+class LimitReachedError(CirclebookError):
+    """The caller holds as many of these as one account may: it must drop one first."""
+
+
 class RateLimitedError(CirclebookError):
     """Too many requests of this kind; retry after the given seconds."""
 

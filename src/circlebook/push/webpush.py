@@ -66,7 +66,9 @@ class WebPushSender:
         self._tokens[audience] = (expires, header)
         return header
 
-    def send(self, subscription: PushSubscription, payload: bytes, ttl: int) -> Delivery:
+    def send(
+        self, subscription: PushSubscription, payload: bytes, ttl: int, topic: str | None = None
+    ) -> Delivery:
         # RFC 8291, 3.4: a fresh sender key pair and salt for every message.
         body = http_ece.encrypt(
             payload,
@@ -83,6 +85,9 @@ class WebPushSender:
             "TTL": str(ttl),
             "Urgency": "normal",
         }
+        if topic is not None:
+            # RFC 8030, 5.4: a newer message with the same Topic replaces one not yet delivered.
+            headers["Topic"] = topic
         try:
             answer = self._client.post(subscription.endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -11,7 +11,7 @@ from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
 from circlebook.domain.sync import as_seen
 from circlebook.domain.visibility import Viewer
-from circlebook.services import events, ledger, reach, sync_tokens
+from circlebook.services import dav_push, events, ledger, reach, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_book_id, new_id
 from circlebook.services.invitations import (
@@ -83,6 +83,7 @@ def create_book(
         )
         # The owner's open streams learn of the new book and follow it from here.
         events.book_changed(rt, uow, book.id, book.version, at, me)
+        dav_push.homes_changed(uow, [account.id], at)
         uow.commit()
     reach.send_after_commit(rt, invited.texts)
     token = sync_tokens.issue(rt.secret_key, book.id, book.version)
@@ -204,6 +205,8 @@ def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> Book
         version = uow.books.bump(book_id, now, title=title)
         if title != book.title:
             ledger.renamed(uow, book, title, me, now)
+            # Every member's home lists the book by its title (its displayname).
+            dav_push.homes_changed(uow, uow.entries.account_ids(book_id), now)
         events.book_changed(rt, uow, book_id, version, now)
         uow.commit()
     return get_book(rt, account, book_id)
@@ -274,5 +277,6 @@ def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:
     if book is not None:
         ledger.dissolved(uow, book, now)
     uow.books.remove(book_id)
+    dav_push.dissolved(uow, book_id, members, now)
     for member in members:
         events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)

@@ -9,12 +9,12 @@ addresses only, bounded), and the keys, when given, as a browser's are.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from circlebook.domain.dav_push import HOME, Registration
-from circlebook.domain.errors import InvalidInputError, NotFoundError
+from circlebook.domain.dav_push import DONT_NOTIFY, EVERYONE, HOME, Registration
+from circlebook.domain.errors import InvalidInputError, LimitReachedError, NotFoundError
 from circlebook.domain.model import Account, Role
 from circlebook.domain.push import Delivery, PushSubscription
 from circlebook.domain.sync import as_seen
@@ -26,10 +26,9 @@ from circlebook.services.push import CLAIM
 from circlebook.services.push_endpoints import check_endpoint, check_keys
 
 # A registration lives at least this long, whatever the client asked for: the
-# draft's clients renew well before three days pass.
+# draft's clients renew well before three days pass. At most it lives
+# `policy.dav_push_max_days`: a phone that stopped renewing is forgotten then.
 MIN_LIFE = timedelta(days=3)
-# And at most this long: a phone that stopped renewing is forgotten within a month.
-MAX_LIFE = timedelta(days=30)
 # RFC 8030 section 5.4: a Topic is at most 32 base64url characters; 24 bytes make 32.
 _TOPIC_BYTES = 24
 
@@ -44,11 +43,12 @@ def topic(secret: bytes, account_id: str, collection: str) -> str:
     return base64.urlsafe_b64encode(digest[:_TOPIC_BYTES]).decode()
 
 
-def lifetime(now: datetime, asked: datetime | None) -> datetime:
-    """When a registration ends: what the client asked for, within [3 days, 30 days]."""
+def lifetime(now: datetime, asked: datetime | None, max_days: int) -> datetime:
+    """When a registration ends: what the client asked for, within [3 days, `max_days`]."""
+    longest = now + max(timedelta(days=max_days), MIN_LIFE)
     if asked is None:
-        return now + MAX_LIFE
-    return min(max(asked, now + MIN_LIFE), now + MAX_LIFE)
+        return longest
+    return min(max(asked, now + MIN_LIFE), longest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,11 @@ def register(
     now_moment = rt.clock.now()
     now = stamp(now_moment)
     p256dh, secret = keys if keys else (None, None)
-    expires_at = stamp(lifetime(now_moment, asked_expiry))
+    expires_at = stamp(lifetime(now_moment, asked_expiry, rt.policy.dav_push_max_days))
     with rt.uow(write=True) as uow:
         known = uow.dav_push_registrations.find(account.id, collection, push_resource)
         if known is None:
+            _check_room(rt, uow, account, now)
             registration = Registration(
                 id=new_id("w"),
                 account_id=account.id,
@@ -104,6 +105,16 @@ def register(
     return Registered(registration, created=known is None)
 
 
+def _check_room(rt: Runtime, uow: UnitOfWork, account: Account, now: str) -> None:
+    """A new registration needs room under the account's cap (a renewal takes none)."""
+    cap = rt.policy.dav_push_max_registrations
+    if cap and uow.dav_push_registrations.count_live(account.id, now) >= cap:
+        raise LimitReachedError(
+            f"this account holds {cap} push registrations, as many as it may: "
+            "remove one before registering another"
+        )
+
+
 def unregister(rt: Runtime, account: Account, registration_id: str) -> None:
     """Remove one of the account's registrations; another account's is not found."""
     with rt.uow(write=True) as uow:
@@ -114,8 +125,34 @@ def unregister(rt: Runtime, account: Account, registration_id: str) -> None:
         uow.commit()
 
 
-# A message ready to go: the registration, the marks it answers, and its body.
-Ready = tuple[Registration, int, bytes | None]
+def homes_changed(uow: UnitOfWork, account_ids: Sequence[str], now: str) -> None:
+    """Inside the caller's unit of work: these members' address-book homes list other
+    books now (one appeared, went, or has a new title), so a message is due to the
+    registrations on them, but for those the request named in `Push-Dont-Notify`.
+    """
+    quiet = DONT_NOTIFY.get()
+    if EVERYONE in quiet:
+        return
+    found = uow.dav_push_registrations.on_homes(sorted(set(account_ids)))
+    uow.dav_push_registrations.mark([r for r in found if r not in quiet], now)
+
+
+def left(uow: UnitOfWork, account_id: str, book_id: str, now: str) -> None:
+    """Inside the caller's unit of work: the member is out of the book. Its
+    registrations there could never be sent a message again, so they go with it;
+    its home lists one book fewer."""
+    uow.dav_push_registrations.remove_on(book_id, [account_id])
+    homes_changed(uow, [account_id], now)
+
+
+def dissolved(uow: UnitOfWork, book_id: str, member_ids: Sequence[str], now: str) -> None:
+    """Inside the caller's unit of work: the book is gone, and every registration on it."""
+    uow.dav_push_registrations.remove_on(book_id)
+    homes_changed(uow, member_ids, now)
+
+
+# A message ready to go: the registration, the marks it answers, its body, its topic.
+Ready = tuple[Registration, int, bytes | None, str]
 
 
 def deliver_due(
@@ -123,13 +160,14 @@ def deliver_due(
     sender: PushSender,
     worker: str,
     batch: int,
-    message: Callable[[str, str], bytes],
+    message: Callable[[str, str | None], bytes],
 ) -> int:
     """Claim up to `batch` registrations with a message due, send each one, settle them.
 
-    `message(topic, sync_token)` writes the push-message. Marks made within the
-    merge window of the last message wait for it to pass, then go as one. The
-    sync token is read now, so it is the one a sync right after would report.
+    `message(topic, sync_token)` writes the push-message (the home has no sync
+    token: its message has none). Marks made within the merge window of the last
+    message wait for it to pass, then go as one. The sync token is read now, so
+    it is the one a sync right after would report.
     """
     now = rt.clock.now()
     merge = timedelta(seconds=rt.policy.dav_push_merge_seconds)
@@ -139,20 +177,20 @@ def deliver_due(
         )
         ready: list[Ready] = []
         for registration, changes in claimed:
-            token = _token_of(rt, uow, registration)
+            named = topic(rt.secret_key, registration.account_id, registration.collection)
             body = None
-            if token is not None:
-                body = message(
-                    topic(rt.secret_key, registration.account_id, registration.collection), token
-                )
-            ready.append((registration, changes, body))
+            if registration.collection == HOME:
+                body = message(named, None)
+            elif (token := _token_of(rt, uow, registration)) is not None:
+                body = message(named, token)
+            ready.append((registration, changes, body, named))
         uow.commit()
     if not ready:
         return 0
-    outcomes = [_send(rt, sender, r, body) for r, _, body in ready]
+    outcomes = [_send(rt, sender, r, body, named) for r, _, body, named in ready]
     done = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        for (registration, changes, _), outcome in zip(ready, outcomes, strict=True):
+        for (registration, changes, _, _), outcome in zip(ready, outcomes, strict=True):
             if outcome is Delivery.GONE:
                 uow.dav_push_registrations.drop(registration.id)
             else:
@@ -164,9 +202,7 @@ def deliver_due(
 
 
 def _token_of(rt: Runtime, uow: UnitOfWork, registration: Registration) -> str | None:
-    """The sync token of the member's view now; None if it is no longer in the book."""
-    if registration.collection == HOME:
-        return None
+    """The sync token of the member's view of a book now; None if it is no longer in it."""
     entry = uow.entries.of_account(registration.collection, registration.account_id)
     book = uow.books.get(registration.collection)
     if entry is None or book is None:
@@ -178,7 +214,7 @@ def _token_of(rt: Runtime, uow: UnitOfWork, registration: Registration) -> str |
 
 
 def _send(
-    rt: Runtime, sender: PushSender, registration: Registration, body: bytes | None
+    rt: Runtime, sender: PushSender, registration: Registration, body: bytes | None, named: str
 ) -> Delivery:
     if body is None or registration.p256dh is None or registration.auth is None:
         return Delivery.ACCEPTED  # nothing to say to it any more
@@ -197,7 +233,10 @@ def _send(
         created_at=registration.created_at,
         updated_at=registration.updated_at,
     )
-    return sender.send(target, body, rt.policy.push_ttl_seconds)
+    # The Topic header is the view's topic (opaque, and already the client's): a
+    # message the push service still holds for this view says nothing the newer
+    # one does not, so the newer replaces it.
+    return sender.send(target, body, rt.policy.push_ttl_seconds, topic=named)
 
 
 def prune(rt: Runtime) -> None:

@@ -15,7 +15,7 @@ from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, check_kept, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
 from circlebook.domain.visibility import Viewer, can_see, shown_tags
-from circlebook.services import events, ledger, sync_tokens
+from circlebook.services import dav_push, events, ledger, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import view_version, viewer_in
@@ -245,6 +245,7 @@ def leave(rt: Runtime, uow: UnitOfWork, entry: Entry, now: str) -> None:
     )
     events.book_changed(rt, uow, entry.book_id, version, now, entry, old_tags=entry.tags)
     events.to_account(uow, EventType.BOOK_LEFT, entry.account_id, now, book_id=entry.book_id)
+    dav_push.left(uow, entry.account_id, entry.book_id, now)
 
 
 def prune_departures(rt: Runtime) -> None:

@@ -19,7 +19,7 @@ from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
 from circlebook.phonebook.numbers import region_of
-from circlebook.services import events, ledger, reach
+from circlebook.services import dav_push, events, ledger, reach
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
@@ -361,6 +361,7 @@ def join(
         entry_id=entry.id,
     )
     events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
+    dav_push.homes_changed(uow, [account.id], at)
     return entry
 
 

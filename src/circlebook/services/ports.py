@@ -214,6 +214,10 @@ class DavPushRegistrations(Protocol):
     def of_account(self, account_id: str) -> list[Registration]: ...
     def remove(self, account_id: str, registration_id: str) -> bool: ...
     def remove_all(self, account_id: str) -> None: ...
+    def remove_on(self, collection: str, account_ids: Sequence[str] | None = None) -> None: ...
+    def count_live(self, account_id: str, now: str) -> int: ...
+    def on_homes(self, account_ids: Sequence[str]) -> list[str]: ...
+    def mark(self, registration_ids: Sequence[str], now: str) -> None: ...
     def claim(
         self, worker: str, now: str, until: str, merged_before: str, limit: int
     ) -> list[tuple[Registration, int]]: ...
@@ -225,7 +229,12 @@ class DavPushRegistrations(Protocol):
 class PushSender(Protocol):
     """Encrypts a payload to a subscription and hands it to its push service (RFC 8030)."""
 
-    def send(self, subscription: PushSubscription, payload: bytes, ttl: int) -> Delivery: ...
+    def send(
+        self, subscription: PushSubscription, payload: bytes, ttl: int, topic: str | None = None
+    ) -> Delivery:
+        """`topic`: RFC 8030's Topic, so the push service replaces an undelivered older
+        message with the same one by this one."""
+        ...
 
 
 class Publisher(Protocol):
@@ -368,6 +377,10 @@ class Policy:
     push_public_key: str | None = None
     # At most one WebDAV-Push message per registration in this many seconds; 0: no merging.
     dav_push_merge_seconds: int = 5
+    # WebDAV-Push registrations one account may hold; 0: no limit.
+    dav_push_max_registrations: int = 100
+    # The longest a WebDAV-Push registration lives unrenewed, in days (at least 3).
+    dav_push_max_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)

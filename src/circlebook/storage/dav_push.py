@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from circlebook.domain.dav_push import Registration
+from circlebook.domain.dav_push import HOME, Registration
 from circlebook.domain.model import Role
 from circlebook.domain.tags import split_tags
 from circlebook.domain.visibility import Viewer
@@ -90,6 +90,31 @@ class SqlDavPushRegistrations:
 
     def remove_all(self, account_id: str) -> None:
         self.conn.execute(delete(dav_push_registrations).where(_R.account_id == account_id))
+
+    def remove_on(self, collection: str, account_ids: Sequence[str] | None = None) -> None:
+        """Forget the registrations on a collection: all of them, or these accounts' only."""
+        gone = delete(dav_push_registrations).where(_R.collection == collection)
+        if account_ids is not None:
+            gone = gone.where(_R.account_id.in_(account_ids))
+        self.conn.execute(gone)
+
+    def count_live(self, account_id: str, now: str) -> int:
+        """The account's registrations not yet expired (the sweep drops the others later)."""
+        counted = self.conn.execute(
+            select(func.count())
+            .select_from(dav_push_registrations)
+            .where(_R.account_id == account_id, _R.expires_at > now)
+        ).scalar_one()
+        return int(counted)
+
+    def on_homes(self, account_ids: Sequence[str]) -> list[str]:
+        """The ids of the registrations on these accounts' address-book homes."""
+        if not account_ids:
+            return []
+        rows = self.conn.execute(
+            select(_R.id).where(_R.collection == HOME, _R.account_id.in_(account_ids))
+        )
+        return [r.id for r in rows]
 
     def concerned(self, book_id: str) -> list[tuple[str, Viewer]]:
         """Every registration on this book, with its member as a viewer of the book."""
