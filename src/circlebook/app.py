@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from circlebook import __version__
+from circlebook.api import limits as api_limits
 from circlebook.api import problems
 from circlebook.api.compression import Compression
-from circlebook.api.deps import SignInReads
-from circlebook.api.limits import BodyLimit, StreamSlots
+from circlebook.api.limits import StreamSlots
 from circlebook.api.routes import (
     app_passwords,
     auth,
@@ -38,10 +38,13 @@ from circlebook.api.routes import (
     replies,
 )
 from circlebook.dav import MOUNT_PATH, DavApp, DavFirst, discovery_routes
+from circlebook.dav import too_large as dav_too_large
 from circlebook.dav.push import DontNotify
 from circlebook.dav.push import message as dav_push_message
 from circlebook.domain.events import Event
 from circlebook.domain.push import PUSHED
+from circlebook.edge.bodies import BodyLimit, by_path
+from circlebook.edge.deps import SignInReads
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
@@ -68,6 +71,7 @@ from circlebook.storage.database import make_engine
 from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
 from circlebook.web import router as web_router
+from circlebook.web import too_large as web_too_large
 
 log = logging.getLogger("circlebook")
 
@@ -322,12 +326,17 @@ def create_app(
     )
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())
-    # Inside the body limit, as the mount was: DAV bodies are bounded the same way,
-    # and inside compression, so DAV answers are compressed like the others.
+    # Each edge answers a body over the limit in its own format: the JSON API under
+    # /v1/, pages elsewhere. DAV, in front of this limit, bounds its own bodies; only
+    # MOUNT_PATH itself, without the slash, comes this way.
+    refuse = by_path(
+        {"/v1/": api_limits.too_large, MOUNT_PATH: dav_too_large}, otherwise=web_too_large
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, refuse=refuse)
+    # Inside compression, so DAV answers are compressed like the others.
     app.add_middleware(DavFirst, dav=dav)
     if settings.compress_min_bytes:
         app.add_middleware(Compression, min_bytes=settings.compress_min_bytes)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Outermost: the changes a request makes know which registrations it silences.
     app.add_middleware(DontNotify)
     return app

@@ -212,17 +212,34 @@ def test_deeply_nested_xml_is_answered_4xx_quickly(book: dict[str, Any]) -> None
         assert 400 <= response.status_code < 500, response.text
 
 
-def test_a_body_over_the_limit_is_refused(
+def assert_dav_too_large(response: Any, limit: int) -> None:
+    """DAV's own 413: plain text, as DAV answers a failure with no precondition; no problem+json."""
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == f"a request body may be at most {limit} bytes\n"
+
+
+def test_a_body_over_the_limit_is_refused_in_davs_own_way(
     make_client: Callable[..., TestClient], outbox: Any
 ) -> None:
     client = make_client(max_body_bytes=2048)
     person = sign_in(client, outbox, ANN, "Ann")
     ann = dav_user(person)
     padding = "<d:displayname/>" * 200
-    response = ann.request(
-        "PROPFIND", "/dav/", f'<d:propfind xmlns:d="DAV:"><d:prop>{padding}</d:prop></d:propfind>'
-    )
-    assert response.status_code == 413
+    body = f'<d:propfind xmlns:d="DAV:"><d:prop>{padding}</d:prop></d:propfind>'
+    for path in ("/dav/", ann.home, "/dav"):
+        assert_dav_too_large(ann.request("PROPFIND", path, body, depth="0"), 2048)
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b"<" * 500
+
+    streamed = client.request("REPORT", ann.home, content=chunks(), auth=ann.auth)
+    assert_dav_too_large(streamed, 2048)
+    for declared in ("9" * 5000, "+1", "4096"):
+        headers = {"content-length": declared}
+        response = client.request("PROPFIND", "/dav/", content=b"<a/>", headers=headers)
+        assert_dav_too_large(response, 2048)
 
 
 # -- paths -------------------------------------------------------------------------------------

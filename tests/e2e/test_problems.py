@@ -51,6 +51,22 @@ def test_streamed_body_over_the_limit_is_refused_with_413(
     assert_problem(response, 413)
 
 
+def test_every_json_route_answers_a_body_over_the_limit_as_a_problem_never_a_page(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(max_body_bytes=100)
+    for method, path in [
+        ("POST", "/v1/books"),
+        ("PATCH", "/v1/me"),
+        ("DELETE", "/v1/auth/sessions/current"),
+        ("POST", "/v1/no-such-route"),
+    ]:
+        response = client.request(method, path, content=b"x" * 101)
+        body = assert_problem(response, 413)
+        assert body["type"] == "urn:circlebook:problem:too-large"
+        assert body["detail"] == "a request body may be at most 100 bytes"
+
+
 @pytest.mark.parametrize(
     ("content", "field"),
     [

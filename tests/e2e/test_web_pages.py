@@ -372,3 +372,27 @@ def test_the_book_page_offers_the_download_in_vcard_4_too(
     assert four.count("VERSION:4.0\r\n") == 4 and "VERSION:3.0" not in four
     assert f"TEL;VALUE=uri;TYPE=cell:tel:{RED}\r\n" in four
     assert 400 <= wrong.status_code < 500
+
+
+def test_a_form_over_the_body_limit_is_answered_with_a_page(
+    make_client: Callable[..., TestClient], outbox: Path
+) -> None:
+    browser = Visitor(make_client(max_body_bytes=4096), outbox)
+    browser.sign_in(OWNER, "Owner Zhao")
+    browser.get("/books/new")
+    typed = browser.post("/books/new/create", {"title": "Big", "person": ["Somebody"] * 400})
+    browser.get("/signin")
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b"phone=" + b"1" * 500
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    streamed = browser.client.post("/signin", content=chunks(), headers=form)
+    for response in (typed, streamed):
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"].startswith("text/html")
+        assert "This is too much to send at once" in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    # Still signed in: the page offers the way back to the books, not to sign in.
+    assert 'href="/books"' in typed.text

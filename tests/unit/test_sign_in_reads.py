@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from circlebook.api import deps
-from circlebook.api.deps import SignInReads
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
+from circlebook.edge import deps
+from circlebook.edge.deps import SignInReads
 
 ANN = Account("a_ann000000", "+8613500135021", "Ann", "2026-03-01T09:00:00.000000Z")
 

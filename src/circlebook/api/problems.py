@@ -12,28 +12,30 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from circlebook.domain import errors
+from circlebook.edge.errors import nearest
 from circlebook.observe.requests import route_of
+from circlebook.services.ports import DeliveryError
 
 log = logging.getLogger("circlebook.api")
 
 PROBLEM_JSON = "application/problem+json"
 
-# Walked in order, so a subclass must come before its base class.
-PROBLEMS: list[tuple[type[errors.CirclebookError], int, str, str]] = [
-    (errors.InvalidPhoneError, 422, "invalid-phone", "Invalid phone number"),
-    (errors.InvalidInputError, 422, "invalid-input", "Invalid input"),
-    (errors.NotAuthenticatedError, 401, "not-authenticated", "Not signed in"),
-    (errors.InvalidCodeError, 401, "invalid-code", "Wrong or expired code"),
-    (errors.NotFoundError, 404, "not-found", "Not found"),
-    (errors.ForbiddenError, 403, "forbidden", "Forbidden"),
-    (errors.ConflictError, 409, "conflict", "Conflict"),
-    (errors.LimitReachedError, 403, "limit-reached", "Limit reached"),
-    (errors.TextBudgetSpentError, 503, "sms-budget-spent", "No texts can go out just now"),
-    (errors.RateLimitedError, 429, "rate-limited", "Too many requests"),
-    (errors.BadSyncTokenError, 400, "bad-sync-token", "Fetch the book in full"),
-    (errors.StaleSyncTokenError, 410, "stale-sync-token", "Fetch the book in full"),
-    (errors.DeliveryError, 503, "sms-unavailable", "The code could not be sent"),
-]
+# Looked up by the error's classes, nearest first (see edge.errors.nearest).
+PROBLEMS: dict[type[errors.CirclebookError], tuple[int, str, str]] = {
+    errors.InvalidPhoneError: (422, "invalid-phone", "Invalid phone number"),
+    errors.InvalidInputError: (422, "invalid-input", "Invalid input"),
+    errors.NotAuthenticatedError: (401, "not-authenticated", "Not signed in"),
+    errors.InvalidCodeError: (401, "invalid-code", "Wrong or expired code"),
+    errors.NotFoundError: (404, "not-found", "Not found"),
+    errors.ForbiddenError: (403, "forbidden", "Forbidden"),
+    errors.ConflictError: (409, "conflict", "Conflict"),
+    errors.LimitReachedError: (403, "limit-reached", "Limit reached"),
+    errors.TextBudgetSpentError: (503, "sms-budget-spent", "No texts can go out just now"),
+    errors.RateLimitedError: (429, "rate-limited", "Too many requests"),
+    errors.BadSyncTokenError: (400, "bad-sync-token", "Fetch the book in full"),
+    errors.StaleSyncTokenError: (410, "stale-sync-token", "Fetch the book in full"),
+    DeliveryError: (503, "sms-unavailable", "The code could not be sent"),
+}
 
 _HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
@@ -68,10 +70,7 @@ def problem(
 
 
 def from_error(exc: errors.CirclebookError, instance: str | None = None) -> Response:
-    status, slug, title = next(
-        (entry[1:] for entry in PROBLEMS if isinstance(exc, entry[0])),
-        (400, "bad-request", "Bad request"),
-    )
+    status, slug, title = nearest(PROBLEMS, exc) or (400, "bad-request", "Bad request")
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {"field": exc.field}
     if isinstance(exc, errors.RateLimitedError):

@@ -7,5 +7,6 @@ with app passwords (`auth`). Nothing here touches storage.
 """
 
 from circlebook.dav.app import MOUNT_PATH, DavApp, DavFirst, discovery_routes
+from circlebook.dav.errors import too_large
 
-__all__ = ["MOUNT_PATH", "DavApp", "DavFirst", "discovery_routes"]
+__all__ = ["MOUNT_PATH", "DavApp", "DavFirst", "discovery_routes", "too_large"]

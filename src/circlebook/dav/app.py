@@ -20,12 +20,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from circlebook.dav import methods, push
 from circlebook.dav.auth import FailureThrottle, basic_credentials
 from circlebook.dav.carddav import accepted_version
-from circlebook.dav.errors import BASIC_CHALLENGE, DavError, from_error
+from circlebook.dav.errors import BASIC_CHALLENGE, DavError, body_too_large, from_error
 from circlebook.dav.reports import report, requested_version
 from circlebook.dav.resources import CARD_SUFFIX, Session, remembered_book, resolve
 from circlebook.dav.xml import MalformedXmlError, parse
 from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, NotFoundError
 from circlebook.domain.model import Account
+from circlebook.domain.numbers import whole_number
 from circlebook.services import app_passwords, limits
 from circlebook.services.ports import Runtime
 
@@ -90,11 +91,17 @@ class DavApp:
         await response(scope, receive, send)
 
     async def _call(self, request: Request) -> Call:
+        too_large = body_too_large(self.max_body_bytes)
+        declared = request.headers.get("content-length")
+        # Refused before a byte is read; the length is read by the one rule for client numbers.
+        size = None if declared is None else whole_number(declared)
+        if declared is not None and (size is None or size > self.max_body_bytes):
+            raise too_large
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > self.max_body_bytes:
-                raise DavError(413, f"a request body may be at most {self.max_body_bytes} bytes")
+                raise too_large
         base = request.scope.get("root_path", "")
         path = request.scope["path"]
         client = limits.client_of(request.client.host if request.client else None)

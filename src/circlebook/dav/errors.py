@@ -7,13 +7,15 @@ them start over with an initial sync (RFC 6578 section 3.2).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, error_document
 from circlebook.dav.xml import WEBDAV_PUSH, carddav, dav, element, href
 from circlebook.domain import errors
+from circlebook.edge.errors import nearest
 
 # The challenge every 401 carries (RFC 7617); CardDAV clients send Basic credentials.
 BASIC_CHALLENGE = 'Basic realm="circlebook", charset="UTF-8"'
@@ -59,27 +61,37 @@ class DavError(Exception):
         return PlainTextResponse(self.detail + "\n", self.status, self.headers)
 
 
-# Walked in order, so a subclass comes before its base class.
-_TABLE: list[tuple[type[errors.CirclebookError], int, str]] = [
-    (errors.NotAuthenticatedError, 401, ""),
-    (errors.NotFoundError, 404, ""),
-    (errors.StaleSyncTokenError, 403, VALID_SYNC_TOKEN),
-    (errors.BadSyncTokenError, 403, VALID_SYNC_TOKEN),
-    (errors.InvalidInputError, 400, ""),
-    (errors.ConflictError, 409, ""),
-    (errors.LimitReachedError, 403, PUSH_NOT_AVAILABLE),
-]
+# The status and the failed precondition, if any, or how to name it from the path.
+# Looked up by the error's classes, nearest first (see edge.errors.nearest).
+_TABLE: dict[type[errors.CirclebookError], tuple[int, str | Callable[[str], str]]] = {
+    errors.NotAuthenticatedError: (401, ""),
+    errors.NotFoundError: (404, ""),
+    errors.ForbiddenError: (403, need_privileges),
+    errors.RateLimitedError: (429, ""),
+    errors.StaleSyncTokenError: (403, VALID_SYNC_TOKEN),
+    errors.BadSyncTokenError: (403, VALID_SYNC_TOKEN),
+    errors.InvalidInputError: (400, ""),
+    errors.ConflictError: (409, ""),
+    errors.LimitReachedError: (403, PUSH_NOT_AVAILABLE),
+}
 
 
 def from_error(exc: errors.CirclebookError, path: str) -> DavError:
     """The DAV answer to an error a service raised on `path`."""
+    status, condition = nearest(_TABLE, exc) or (400, "")
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = BASIC_CHALLENGE
     if isinstance(exc, errors.RateLimitedError):
-        return DavError(429, exc.detail, headers={"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, errors.ForbiddenError):
-        return DavError(403, exc.detail, condition=need_privileges(path))
-    status, condition = next(
-        ((status, condition) for kind, status, condition in _TABLE if isinstance(exc, kind)),
-        (400, ""),
-    )
-    headers = {"WWW-Authenticate": BASIC_CHALLENGE} if status == 401 else None
+        headers["Retry-After"] = str(exc.retry_after)
+    condition = condition(path) if callable(condition) else condition
     return DavError(status, exc.detail, condition=condition, headers=headers)
+
+
+def body_too_large(limit: int) -> DavError:
+    return DavError(413, f"a request body may be at most {limit} bytes")
+
+
+async def too_large(request: Request, limit: int) -> Response:
+    """DAV's answer to a body over the limit that came through the router (edge.bodies)."""
+    return body_too_large(limit).response()

@@ -62,7 +62,3 @@ class StaleSyncTokenError(CirclebookError):
 
 class BadSyncTokenError(CirclebookError):
     """A sync token that was not issued for this book; fetch in full."""
-
-
-class DeliveryError(CirclebookError):
-    """A message could not be handed to the SMS gateway."""

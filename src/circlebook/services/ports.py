@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
 from circlebook.domain.dav_push import Registration
+from circlebook.domain.errors import CirclebookError
 from circlebook.domain.events import Event
 from circlebook.domain.ledger import Record
 from circlebook.domain.model import (
@@ -308,7 +309,13 @@ class GroupCommit(Protocol):
         ...
 
 
+class DeliveryError(CirclebookError):
+    """A message could not be handed on: what an `SmsSender` raises when its gateway fails."""
+
+
 class SmsSender(Protocol):
+    """Hands a text on for delivery, or raises `DeliveryError`."""
+
     def send(self, to: str, text: str) -> None: ...
 
 

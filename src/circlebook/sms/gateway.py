@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from circlebook.domain.errors import DeliveryError
+from circlebook.services.ports import DeliveryError
 
 
 class GatewaySender:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from circlebook.domain import errors
+from circlebook.services.ports import DeliveryError
 
 
 def N_(text: str) -> str:
@@ -71,7 +72,7 @@ EXPLANATIONS: list[tuple[type[errors.CirclebookError], str | None, str]] = [
     (errors.ForbiddenError, None, N_("Only the book's owner may do this.")),
     (errors.ConflictError, None, N_("The owner stays in the book until it is dissolved.")),
     (
-        errors.DeliveryError,
+        DeliveryError,
         None,
         N_("The text message could not be sent. Please try again in a moment."),
     ),

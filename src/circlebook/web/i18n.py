@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
-from circlebook.api.deps import LANG_COOKIE as LANG_COOKIE
+from circlebook.edge.deps import LANG_COOKIE as LANG_COOKIE
 from circlebook.services.languages import from_accept_language
 
 LOCALE_DIR = Path(__file__).parent / "locale"

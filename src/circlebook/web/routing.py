@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from circlebook.api.deps import get_runtime
 from circlebook.domain import errors
+from circlebook.edge.deps import get_runtime, get_settings
+from circlebook.edge.errors import nearest
 from circlebook.web import session
 from circlebook.web.feedback import N_, Message, explain
 from circlebook.web.rendering import render
@@ -33,13 +34,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-STATUS = [
-    (errors.NotFoundError, 404),
-    (errors.ForbiddenError, 403),
-    (errors.TextBudgetSpentError, 503),
-    (errors.RateLimitedError, 429),
-    (errors.ConflictError, 409),
-]
+# Looked up by the error's classes, nearest first (see edge.errors.nearest).
+STATUS: dict[type[errors.CirclebookError], int] = {
+    errors.NotFoundError: 404,
+    errors.ForbiddenError: 403,
+    errors.TextBudgetSpentError: 503,
+    errors.RateLimitedError: 429,
+    errors.ConflictError: 409,
+}
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -77,8 +79,21 @@ def error_page(request: Request, exc: Exception) -> Response:
         message = Message(N_("This form was not filled in as expected. Please try again."))
         return render(visit, "error.html", status=400, message=message)
     assert isinstance(exc, errors.CirclebookError)
-    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    status = nearest(STATUS, exc) or 400
     return with_retry_after(render(visit, "error.html", status=status, message=explain(exc)), exc)
+
+
+def too_large_page(request: Request) -> Response:
+    message = Message(N_("This is too much to send at once. Send fewer people, or a smaller file."))
+    return render(current_visit(request), "error.html", status=413, message=message)
+
+
+async def too_large(request: Request, limit: int) -> Response:
+    """The pages' answer to a body over the limit (see edge.bodies.BodyLimit): a page."""
+    response = await run_in_threadpool(too_large_page, request)
+    response.headers.update(SECURITY_HEADERS)
+    session.settle_cookies(response, request)
+    return response
 
 
 class PageRoute(APIRoute):
@@ -94,7 +109,7 @@ class PageRoute(APIRoute):
                     # A checklist of a whole address book has thousands of fields; the
                     # body limit already bounds the work. The parsed form is kept on
                     # the request, where the route's own parameters are read from.
-                    limit = request.app.state.settings.max_body_bytes // 4
+                    limit = get_settings(request).max_body_bytes // 4
                     form = await request.form(max_fields=limit)
                     secret = get_runtime(request).secret_key
                     session.check_csrf(request, secret, form.get(session.CSRF_FIELD))

@@ -22,7 +22,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from circlebook.api.deps import SESSION_COOKIE, csrf_token
+from circlebook.edge.deps import SESSION_COOKIE, csrf_token
 
 # Holds the CSRF seed before sign-in, so that the sign-in forms are protected too.
 SEED_COOKIE = "circlebook_seed"

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from circlebook.api.deps import client_address, get_runtime
 from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
+from circlebook.edge.deps import client_address, get_runtime
 from circlebook.services import auth, reach
 from circlebook.services.ports import Runtime
 from circlebook.web import i18n, session
@@ -31,7 +31,7 @@ class Visit:
 
     @property
     def client(self) -> str:
-        """Who the per-client limits count (see `api.deps.client_address`)."""
+        """Who the per-client limits count (see `edge.deps.client_address`)."""
         return client_address(self.request)
 
     @property

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep
 from circlebook.api.schemas import (
     AppPasswordCreate,
     AppPasswordCreated,
@@ -12,6 +11,7 @@ from circlebook.api.schemas import (
     AppPasswordsOut,
 )
 from circlebook.domain.model import AppPassword
+from circlebook.edge.deps import AccountDep, RuntimeDep
 from circlebook.services import app_passwords
 
 router = APIRouter(prefix="/v1/app-passwords", tags=["app passwords"])

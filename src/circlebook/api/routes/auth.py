@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from circlebook.api.deps import AccountDep, ClientDep, RuntimeDep, TokenDep
 from circlebook.api.schemas import (
     AccountOut,
     CodeRequest,
@@ -16,6 +15,7 @@ from circlebook.api.schemas import (
     SessionsOut,
 )
 from circlebook.domain.model import Account
+from circlebook.edge.deps import AccountDep, ClientDep, RuntimeDep, TokenDep
 from circlebook.services import auth
 
 router = APIRouter(prefix="/v1", tags=["auth"])

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from circlebook.api.deps import AccountDep, ReachDep, RuntimeDep
 from circlebook.api.schemas import (
     BookCreate,
     BookCreated,
@@ -23,6 +22,7 @@ from circlebook.api.schemas import (
     PendingInvitationsOut,
     ReminderOut,
 )
+from circlebook.edge.deps import AccountDep, ReachDep, RuntimeDep
 from circlebook.services import books, invitations, invite_links
 from circlebook.services.books import BookSummary
 from circlebook.services.invitations import Invitee, Outcome

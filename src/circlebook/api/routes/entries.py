@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep
 from circlebook.api.schemas import EntriesOut, EntryOut, EntryPatch
 from circlebook.domain import entity_tags
 from circlebook.domain.model import Entry
+from circlebook.edge.deps import AccountDep, RuntimeDep
 from circlebook.services import entries, vcards
 
 router = APIRouter(prefix="/v1/books/{book_id}", tags=["entries"])

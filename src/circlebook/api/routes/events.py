@@ -12,11 +12,11 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from circlebook.api.deps import RuntimeDep, StreamTokenDep
 from circlebook.api.limits import StreamSlots
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
+from circlebook.edge.deps import HubDep, RuntimeDep, StreamTokenDep
 from circlebook.notify import Hub, Signal, Subscriber
 from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, events
@@ -154,6 +154,7 @@ async def _disconnected(receive: Receive) -> None:
 async def stream_events(
     request: Request,
     rt: RuntimeDep,
+    hub: HubDep,
     token: StreamTokenDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> StreamingResponse:
@@ -171,6 +172,5 @@ async def stream_events(
     meter: Metrics | None = request.app.state.metrics
     if meter is not None:
         release = meter.stream_opened(release)
-    hub: Hub = request.app.state.hub
     subscriber = Subscriber(account.id)
     return EventStream(_stream(rt, hub, subscriber, account, last_event_id), subscriber, release)

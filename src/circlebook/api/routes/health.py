@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from circlebook.api.deps import RuntimeDep
 from circlebook.api.problems import problem
+from circlebook.edge.deps import RuntimeDep
 from circlebook.observe.readiness import Readiness
 
 router = APIRouter(prefix="/v1", tags=["health"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep
 from circlebook.api.schemas import (
     AcceptedOut,
     AcceptIn,
@@ -12,6 +11,7 @@ from circlebook.api.schemas import (
     InboxOut,
     Inviter,
 )
+from circlebook.edge.deps import AccountDep, RuntimeDep
 from circlebook.services import invitations
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from circlebook.api.deps import AccountDep, ClientDep, RuntimeDep
 from circlebook.api.routes.auth import account_out
 from circlebook.api.routes.entries import entry_out
 from circlebook.api.schemas import (
@@ -15,6 +14,7 @@ from circlebook.api.schemas import (
     InviteOut,
     JoinedOut,
 )
+from circlebook.edge.deps import AccountDep, ClientDep, RuntimeDep
 from circlebook.services import invite_links
 from circlebook.services.languages import from_accept_language
 

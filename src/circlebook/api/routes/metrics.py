@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from circlebook.api.problems import problem
+from circlebook.edge.deps import SettingsDep
 from circlebook.observe.metrics import Metrics
 
 router = APIRouter(include_in_schema=False)
@@ -26,8 +27,8 @@ def _allowed(request: Request, token: str) -> bool:
 
 
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
-    if not _allowed(request, request.app.state.settings.metrics_token.get_secret_value()):
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    if not _allowed(request, settings.metrics_token.get_secret_value()):
         return problem(
             401,
             "not-authenticated",

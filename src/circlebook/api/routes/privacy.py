@@ -7,7 +7,6 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Response, status
 
-from circlebook.api.deps import AccountDep, RuntimeDep, TokenDep
 from circlebook.api.schemas import (
     AccountDelete,
     AudienceOut,
@@ -15,6 +14,7 @@ from circlebook.api.schemas import (
     LedgerOut,
     SeerOut,
 )
+from circlebook.edge.deps import AccountDep, RuntimeDep, TokenDep
 from circlebook.services import audience, ledger, privacy
 
 router = APIRouter(prefix="/v1/me", tags=["privacy"])

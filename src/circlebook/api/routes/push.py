@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from circlebook.api.deps import LANG_COOKIE, PageAccountDep, PageTokenDep, RuntimeDep
 from circlebook.api.schemas import (
     PushKeyOut,
     PushSubscriptionIn,
@@ -17,6 +16,7 @@ from circlebook.api.schemas import (
 )
 from circlebook.domain.errors import NotFoundError
 from circlebook.domain.push import PushSubscription
+from circlebook.edge.deps import LANG_COOKIE, PageAccountDep, PageTokenDep, RuntimeDep
 from circlebook.services import push
 from circlebook.services.languages import chosen_or_accepted
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from circlebook.api.deps import RuntimeDep
 from circlebook.api.schemas import InboundSms
 from circlebook.domain.errors import NotAuthenticatedError, NotFoundError
+from circlebook.edge.deps import RuntimeDep, SettingsDep
 from circlebook.services import invite_links
 
 router = APIRouter(prefix="/v1/sms", tags=["sms"])
@@ -18,11 +18,11 @@ _bearer = HTTPBearer(auto_error=False, description="CIRCLEBOOK_SMS_INBOUND_SECRE
 
 
 def provider(
-    request: Request,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """The provider proves itself with the shared secret; without one set, no webhook exists."""
-    secret: str = request.app.state.settings.sms_inbound_secret.get_secret_value()
+    secret = settings.sms_inbound_secret.get_secret_value()
     if not secret:
         raise NotFoundError("no such route")
     given = credentials.credentials if credentials is not None else ""

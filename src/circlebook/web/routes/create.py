@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError
 from circlebook.domain.numbers import whole_number
+from circlebook.edge.deps import get_settings
 from circlebook.services import books
 from circlebook.services.invitations import Invitee, reading_region
 from circlebook.web.contacts import (
@@ -32,8 +33,7 @@ ListField = Annotated[list[str], Form()]
 
 
 def max_people(visit: Visit) -> int:
-    limit: int = visit.request.app.state.settings.max_invitees_per_request
-    return limit
+    return get_settings(visit.request).max_invitees_per_request
 
 
 @router.get("/books/new", name="new_book")

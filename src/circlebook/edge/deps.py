@@ -1,4 +1,5 @@
-"""Request dependencies: the runtime the app was built with, and the signed-in account.
+"""Request dependencies of every edge: the runtime, settings and hub the app was built
+with, and the signed-in account, by bearer token or by the pages' session cookie.
 
 Each is `async` where it does no blocking work: FastAPI runs a plain `def`
 dependency in a worker thread, and that hop cost more than the work itself. The
@@ -20,9 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from circlebook.domain.errors import ForbiddenError, NotAuthenticatedError
 from circlebook.domain.model import Account
+from circlebook.notify.hub import Hub
 from circlebook.services import auth, limits, reach
 from circlebook.services.languages import from_accept_language
 from circlebook.services.ports import Runtime
+from circlebook.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")
 # The web pages keep the same bearer token in this HttpOnly cookie (see circlebook.web.session).
@@ -41,6 +44,27 @@ async def _runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+async def _hub(request: Request) -> Hub:
+    """This process's event hub, which the event streams subscribe to."""
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(_hub)]
 
 
 def client_address(request: Request) -> str:
