@@ -20,6 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
+from circlebook.dav.push import message as dav_push_message
+from circlebook.push import WebPushSender
+from circlebook.services import dav_push, push
+from circlebook.services.ports import Runtime
+from circlebook.settings import vapid_key
 from tests.conftest import Person, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user, parse_multistatus, propfind_body
 
@@ -94,6 +99,31 @@ def test_a_change_here_shows_at_once_in_a_remembered_header_and_ctag(
     assert removed.status_code == 204
     assert ann.get(f"/v1/books/{book_id}").status_code == 404
     assert ctag_poll(phone, book_id).status_code == 404
+
+
+def test_a_push_round_with_nothing_to_send_leaves_remembered_headers_in_memory(
+    people: Any, statements: list[str]
+) -> None:
+    """The push loop looks for due messages every few seconds; finding none changes nothing."""
+    owner, ann = people(OWNER, "Olga"), people(ANN, "Ann")
+    book_id, _ = book_with(owner, "Club", [(ann, ["red"])])
+    phone = dav_user(ann)
+    rt: Runtime = ann.client.app.state.runtime  # type: ignore[attr-defined]
+    settings = ann.client.app.state.settings  # type: ignore[attr-defined]
+    sender = WebPushSender(vapid_key(settings, rt.secret_key), "mailto:ops@example.com")
+
+    def still_remembered_after_a_round() -> bool:
+        from_memory(lambda: ann.get(f"/v1/books/{book_id}"), statements)
+        from_memory(lambda: ctag_poll(phone, book_id), statements)
+        assert push.deliver_due(rt, sender, "round", 10) == 0
+        assert dav_push.deliver_due(rt, sender, "round", 10, dav_push_message) == 0
+        statements.clear()
+        assert ann.get(f"/v1/books/{book_id}").status_code == 200
+        assert ctag_poll(phone, book_id).status_code == 207
+        return not statements
+
+    # A slow machine may let the second run out between the polls: a few tries.
+    assert any(still_remembered_after_a_round() for _ in range(TRIES))
 
 
 def test_a_remembered_header_is_the_one_the_database_gives(
