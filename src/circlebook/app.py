@@ -257,6 +257,8 @@ def create_app(
             yield
         finally:
             sweeper.cancel()
+            # Reads ahead under way end before the engine they read from is closed.
+            await run_in_threadpool(runtime.shared_reads.close)
             if push_loop is not None and pusher is not None:
                 # Cancelling would leave a round's worker thread running on after the
                 # engine is closed, holding a connection: let the round end instead.
