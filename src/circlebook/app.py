@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -45,7 +46,7 @@ from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
-from circlebook.observe.readiness import Readiness
+from circlebook.observe.readiness import Liveness, Readiness
 from circlebook.observe.requests import RequestLog
 from circlebook.push import WebPushSender, public_key_b64
 from circlebook.services import dav_push
@@ -289,6 +290,7 @@ def create_app(
     app.state.push_public_key = public_key_b64(key) if key is not None else None
     app.state.metrics = meter
     app.state.readiness = Readiness(engine, broker)
+    app.state.liveness = Liveness(partial(health.database_answers, runtime))
     problems.install(app)
     for module in (
         health,
