@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -48,7 +49,7 @@ from circlebook.edge.deps import SignInReads
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
-from circlebook.observe.readiness import Readiness
+from circlebook.observe.readiness import Liveness, Readiness
 from circlebook.observe.requests import RequestLog
 from circlebook.push import WebPushSender, public_key_b64
 from circlebook.services import dav_push
@@ -268,6 +269,8 @@ def create_app(
             yield
         finally:
             sweeper.cancel()
+            # Reads ahead under way end before the engine they read from is closed.
+            await run_in_threadpool(runtime.shared_reads.close)
             if push_loop is not None and pusher is not None:
                 # Cancelling would leave a round's worker thread running on after the
                 # engine is closed, holding a connection: let the round end instead.
@@ -298,6 +301,7 @@ def create_app(
     app.state.push_public_key = public_key_b64(key) if key is not None else None
     app.state.metrics = meter
     app.state.readiness = Readiness(engine, broker)
+    app.state.liveness = Liveness(partial(health.database_answers, runtime))
     problems.install(app)
     for module in (
         health,

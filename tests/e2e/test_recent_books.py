@@ -10,6 +10,7 @@ how fast a request is.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
+from circlebook.dav.push import message as dav_push_message
+from circlebook.push import WebPushSender
+from circlebook.services import dav_push, push
+from circlebook.services.ports import Runtime
+from circlebook.settings import vapid_key
 from tests.conftest import Person, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user, parse_multistatus, propfind_body
 
@@ -29,6 +35,8 @@ CTAG = "{http://calendarserver.org/ns/}getctag"
 DEADLINE_SECONDS = 3.0
 # A slow machine may let a second pass between two requests: this many tries.
 TRIES = 20
+# A steady poll lasting this many lifetimes of a remembered header.
+POLL_LIFETIMES = 2.5
 
 
 @pytest.fixture
@@ -94,6 +102,66 @@ def test_a_change_here_shows_at_once_in_a_remembered_header_and_ctag(
     assert removed.status_code == 204
     assert ann.get(f"/v1/books/{book_id}").status_code == 404
     assert ctag_poll(phone, book_id).status_code == 404
+
+
+def test_a_push_round_with_nothing_to_send_leaves_remembered_headers_in_memory(
+    people: Any, statements: list[str]
+) -> None:
+    """The push loop looks for due messages every few seconds; finding none changes nothing."""
+    owner, ann = people(OWNER, "Olga"), people(ANN, "Ann")
+    book_id, _ = book_with(owner, "Club", [(ann, ["red"])])
+    phone = dav_user(ann)
+    rt: Runtime = ann.client.app.state.runtime  # type: ignore[attr-defined]
+    settings = ann.client.app.state.settings  # type: ignore[attr-defined]
+    sender = WebPushSender(vapid_key(settings, rt.secret_key), "mailto:ops@example.com")
+
+    def still_remembered_after_a_round() -> bool:
+        from_memory(lambda: ann.get(f"/v1/books/{book_id}"), statements)
+        from_memory(lambda: ctag_poll(phone, book_id), statements)
+        assert push.deliver_due(rt, sender, "round", 10) == 0
+        assert dav_push.deliver_due(rt, sender, "round", 10, dav_push_message) == 0
+        statements.clear()
+        assert ann.get(f"/v1/books/{book_id}").status_code == 200
+        assert ctag_poll(phone, book_id).status_code == 207
+        return not statements
+
+    # A slow machine may let the second run out between the polls: a few tries.
+    assert any(still_remembered_after_a_round() for _ in range(TRIES))
+
+
+def test_a_steady_poller_never_waits_for_its_header_to_be_read_again(
+    make_client: Callable[..., TestClient], outbox: Path, engine: Engine
+) -> None:
+    """A header and a sign-in in use are read again in the background before they run
+    out (services.recent_sign_ins): past the first, no poll reads the database itself."""
+    client = make_client(push="off")  # nothing else here reads the database meanwhile
+    owner = sign_in(client, outbox, OWNER, "Olga")
+    ann = sign_in(client, outbox, ANN, "Ann")
+    book_id, _ = book_with(owner, "Club", [(ann, ["red"])])
+    phone = dav_user(ann)
+    by_thread: list[str] = []
+
+    def record(*_: Any) -> None:
+        by_thread.append(threading.current_thread().name)
+
+    def a_steady_poll_read_only_ahead() -> bool:
+        assert ann.get(f"/v1/books/{book_id}").status_code == 200
+        assert ctag_poll(phone, book_id).status_code == 207
+        by_thread.clear()
+        until = time.monotonic() + POLL_LIFETIMES
+        while time.monotonic() < until:
+            assert ann.get(f"/v1/books/{book_id}").status_code == 200
+            assert ctag_poll(phone, book_id).status_code == 207
+            time.sleep(0.02)
+        ahead = [name for name in by_thread if name.startswith("read-ahead")]
+        return bool(ahead) and len(ahead) == len(by_thread)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        # A slow machine may hold a poll up past a lifetime: a few tries.
+        assert any(a_steady_poll_read_only_ahead() for _ in range(5))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_remembered_header_is_the_one_the_database_gives(

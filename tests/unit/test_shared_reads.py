@@ -102,3 +102,40 @@ def test_a_failed_read_fails_for_everyone_who_shared_it_and_the_next_reads_again
                 caller.result(HANG)
     assert shared.read("book", lambda: reads.quick("later")) == "later"
     assert reads.calls == ["failing", "later"]
+
+
+def test_a_read_ahead_runs_in_the_background_and_a_caller_meanwhile_shares_it() -> None:
+    reads = Reads()
+    shared = SharedReads(lambda: reads.writes)
+    failed = threading.Event()
+    shared.ahead("book", lambda: reads.held("ahead"), failed.set)  # returns at once
+    _wait_for(lambda: reads.calls)
+    with ThreadPoolExecutor(1) as pool:
+        asking = pool.submit(shared.read, "book", lambda: reads.quick("asked"))
+        _wait_for(lambda: _waiting_on(shared, "book") or "asked" in reads.calls)
+        reads.release.set()
+        assert asking.result(HANG) == "ahead"
+    shared.close()
+    assert reads.calls == ["ahead"]
+    assert not failed.is_set()
+
+
+def test_a_failed_read_ahead_is_reported_so_that_the_value_is_forgotten() -> None:
+    shared = SharedReads(lambda: 0)
+    failed = threading.Event()
+
+    def signed_out() -> str:
+        raise LookupError("no such session")
+
+    shared.ahead("token", signed_out, failed.set)
+    assert failed.wait(HANG)
+    shared.close()
+
+
+def test_nothing_is_read_ahead_once_closed() -> None:
+    reads = Reads()
+    shared = SharedReads(lambda: reads.writes)
+    shared.close()
+    shared.ahead("book", lambda: reads.quick("ahead"), lambda: None)
+    assert shared.read("book", lambda: reads.quick("asked")) == "asked"
+    assert reads.calls == ["asked"]

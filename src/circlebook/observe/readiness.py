@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -51,3 +53,29 @@ class Readiness:
             log.warning("readiness: the broker does not answer: %s", type(exc).__name__)
             failed.append(Failed("broker", "the broker that carries events does not answer"))
         return failed
+
+
+class Liveness:
+    """Whether the database answers (/v1/health): `probe()` in a worker thread, one at a time.
+
+    Probes that arrive while a check runs share its answer: fifty at once would
+    otherwise each take a worker thread and a transaction for the same news.
+    Runs on the event loop only.
+    """
+
+    def __init__(self, probe: Callable[[], None]) -> None:
+        self._probe = probe
+        self._running: asyncio.Future[None] | None = None
+
+    async def check(self) -> None:
+        """Return once the database answered; raise what `probe()` raised if it did not."""
+        running = self._running
+        if running is None:
+            running = asyncio.ensure_future(run_in_threadpool(self._probe))
+            self._running = running
+            running.add_done_callback(self._ended)
+        # shield: one probe going away must not cancel the check the others share.
+        await asyncio.shield(running)
+
+    def _ended(self, _: asyncio.Future[None]) -> None:
+        self._running = None

@@ -148,11 +148,21 @@ def recently_signed_in(rt: Runtime, user_name: str, password: str) -> Account | 
     None as well when the password's use is due to be noted: `authenticate_app_password`
     does that.
     """
-    found = rt.app_passwords_seen.get(_seen_key(rt, user_name, password))
+    seen = _seen_key(rt, user_name, password)
+    found = rt.app_passwords_seen.get(seen)
     if found is None:
         return None
     account, touch_due = found
-    return account if rt.clock.now() < touch_due else None
+    if rt.clock.now() >= touch_due:
+        return None
+    if rt.app_passwords_seen.due(seen):
+        # Read again before it runs out, so that a steady poller never waits for it.
+        rt.shared_reads.ahead(
+            f"app-password\x1f{seen}",
+            lambda: _authenticate(rt, user_name, password),
+            lambda: rt.app_passwords_seen.forget(seen),
+        )
+    return account
 
 
 def _needs_touch(used: AppPassword, now: datetime) -> bool:

@@ -201,11 +201,21 @@ def recently_signed_in(rt: Runtime, token: str) -> Account | None:
     here, so the idle and absolute lifetimes hold to the request, as they do in
     `authenticate`.
     """
-    found = rt.sessions_seen.get(token_hash(token))
+    hashed = token_hash(token)
+    found = rt.sessions_seen.get(hashed)
     if found is None:
         return None
     account, until = found
-    return account if rt.clock.now() < until else None
+    if rt.clock.now() >= until:
+        return None
+    if rt.sessions_seen.due(hashed):
+        # Read again before it runs out, so that a steady poller never waits for it.
+        rt.shared_reads.ahead(
+            f"session\x1f{hashed}",
+            lambda: authenticate(rt, token),
+            lambda: rt.sessions_seen.forget(hashed),
+        )
+    return account
 
 
 def authenticate(rt: Runtime, token: str) -> Account:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from circlebook.domain.errors import ConflictError, NotFoundError
@@ -133,7 +133,24 @@ def recent_book(rt: Runtime, account: Account, book_id: str) -> BookSummary | No
     book, me, count = found
     if count is None:  # remembered by `get_membership`, which does not count
         return None
+    _read_ahead(rt, account, book_id, counted=True)
     return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
+
+
+def _read_ahead(rt: Runtime, account: Account, book_id: str, *, counted: bool) -> None:
+    """Read a remembered header again in the background before it runs out, if it is due
+    (services.recent_sign_ins): as `get_book` when it holds the count, else `get_membership`.
+    """
+    key = _seen_key(account, book_id)
+    if not rt.books_seen.due(key):
+        return
+    read: Callable[[], object]
+    if counted:
+        shared, read = f"summary\x1f{key}", lambda: _read_book(rt, account, book_id)
+    else:
+        shared, read = f"membership\x1f{key}", lambda: _read_membership(rt, account, book_id)
+    # A member removed on another instance: its next request reads, and is refused.
+    rt.shared_reads.ahead(shared, read, lambda: rt.books_seen.forget(key))
 
 
 def get_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
@@ -169,7 +186,8 @@ def recent_membership(rt: Runtime, account: Account, book_id: str) -> Membership
     found = rt.books_seen.get(_seen_key(account, book_id))
     if found is None:
         return None
-    book, me, _ = found
+    book, me, count = found
+    _read_ahead(rt, account, book_id, counted=count is not None)
     return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
 

@@ -175,6 +175,10 @@ def deliver_due(
         claimed = uow.dav_push_registrations.claim(
             worker, stamp(now), stamp(now + CLAIM), stamp(now - merge), batch
         )
+        if not claimed:
+            # Nothing to commit: a commit would count as a write of this process and
+            # drop every sign-in and header it remembers (services.recent_sign_ins).
+            return 0
         ready: list[Ready] = []
         for registration, changes in claimed:
             named = topic(rt.secret_key, registration.account_id, registration.collection)

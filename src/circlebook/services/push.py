@@ -108,6 +108,9 @@ def deliver_due(rt: Runtime, sender: PushSender, worker: str, batch: int) -> int
     now = rt.clock.now()
     with rt.uow(write=True) as uow:
         claimed = uow.push_outbox.claim(worker, stamp(now), stamp(now + CLAIM), batch)
+        if not claimed:
+            # Nothing to commit: see `dav_push.deliver_due`.
+            return 0
         messages = [(o, _payload(message_for(uow, o))) for o in claimed]
         uow.commit()
     if not messages:

@@ -12,10 +12,16 @@ entry remembers how many write transactions this process had committed when
 its database read began, and is worthless as soon as that number moves. A
 sign-out, a revocation, a rename or a deletion here is therefore seen by the
 very next request, and an entry read before such a write can never outlive it.
+
+An entry in use is read again before it runs out (`due`): past half its
+lifetime, one request starts that read in the background and every request
+meanwhile still gets the entry, which stays good only until its own end. So a
+steady poller never waits for the read, and nothing is remembered for longer.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -23,6 +29,9 @@ from typing import Generic, TypeVar
 MAX_SECONDS = 1.0
 # Entries kept at once; past this the map starts afresh (it refills within a second).
 _MAX_ENTRIES = 100_000
+# The share of its lifetime after which an entry in use is read again (see `due`):
+# the other half is the time that read has to land before anyone would wait for it.
+REFRESH_AFTER = 0.5
 
 V = TypeVar("V")
 
@@ -46,7 +55,8 @@ class RecentSignIns(Generic[V]):
         self.seconds = seconds
         self._writes = writes
         self._monotonic = monotonic
-        self._entries: dict[str, tuple[float, int, V]] = {}
+        # By key: good until, read again from, the write count it was read at, the value.
+        self._entries: dict[str, tuple[float, float, int, V]] = {}
 
     def mark(self) -> int:
         """Take this before reading the database for a value to `put` with it."""
@@ -56,18 +66,42 @@ class RecentSignIns(Generic[V]):
         found = self._entries.get(key)
         if found is None:
             return None
-        until, mark, value = found
+        until, _, mark, value = found
         if self._monotonic() >= until or mark != self._writes():
             self._entries.pop(key, None)
             return None
         return value
+
+    def due(self, key: str) -> bool:
+        """Whether the caller should read `key` again now, in the background, while `get`
+        still answers: once per entry, past `REFRESH_AFTER` of its lifetime.
+
+        The read then `put`s a new entry, or, when it fails, should `forget` the key.
+        """
+        found = self._entries.get(key)
+        if found is None:
+            return False
+        until, refresh_from, mark, value = found
+        if self._monotonic() < refresh_from:
+            return False
+        # Claimed: no other caller starts the same read for this entry. Should a `put`
+        # land between these two lines, its newer entry is lost: the key is then read
+        # again in the foreground when this one runs out, never kept longer.
+        self._entries[key] = (until, math.inf, mark, value)
+        return True
 
     def put(self, key: str, value: V, mark: int) -> None:
         if not self.seconds:
             return
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
-        self._entries[key] = (self._monotonic() + self.seconds, mark, value)
+        now = self._monotonic()
+        self._entries[key] = (
+            now + self.seconds,
+            now + self.seconds * REFRESH_AFTER,
+            mark,
+            value,
+        )
 
     def forget(self, key: str) -> None:
         self._entries.pop(key, None)

@@ -7,8 +7,8 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from circlebook.api.problems import problem
-from circlebook.edge.deps import RuntimeDep
-from circlebook.observe.readiness import Readiness
+from circlebook.observe.readiness import Liveness, Readiness
+from circlebook.services.ports import Runtime
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
@@ -17,11 +17,16 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/health")
-def health(rt: RuntimeDep) -> Health:
-    """Alive: the server answers and can reach its database."""
+def database_answers(rt: Runtime) -> None:
     with rt.uow():
         pass  # opening a transaction proves the database answers
+
+
+@router.get("/health")
+async def health(request: Request) -> Health:
+    """Alive: the server answers and can reach its database."""
+    liveness: Liveness = request.app.state.liveness
+    await liveness.check()
     return Health(status="ok")
 
 
