@@ -98,6 +98,13 @@ _ROWS_BY_ID = (
         entries.c.book_id.concat("") == bindparam("book_id"),
     )
 )
+# And those every sync from a token runs besides `_ROWS_SINCE`.
+_DEPARTURES_SINCE = (
+    select(departures)
+    .where(departures.c.book_id == bindparam("book_id"), departures.c.version > bindparam("since"))
+    .order_by(departures.c.version)
+)
+_SYNC_FLOOR = select(books.c.sync_floor).where(books.c.id == bindparam("book_id"))
 # And those every accept runs (services.invitations.join), for the same reason:
 # a writer holds the book's row, or SQLite's one write lock, while it builds them.
 _BUMP = (
@@ -535,9 +542,7 @@ class SqlDepartures:
 
     def floor(self, book_id: str) -> int:
         """The newest version whose departures are gone: tokens before it cannot be answered."""
-        value = self.conn.execute(
-            select(books.c.sync_floor).where(books.c.id == book_id)
-        ).scalar_one_or_none()
+        value = self.conn.execute(_SYNC_FLOOR, {"book_id": book_id}).scalar_one_or_none()
         return int(value or 0)
 
     def prune_before(self, cutoff: str) -> None:
@@ -565,11 +570,7 @@ class SqlDepartures:
         _replace_per_book(self.conn, departures.c.account_id, account_id, alias)
 
     def since(self, book_id: str, version: int) -> list[Departure]:
-        rows = self.conn.execute(
-            select(departures)
-            .where(departures.c.book_id == book_id, departures.c.version > version)
-            .order_by(departures.c.version)
-        )
+        rows = self.conn.execute(_DEPARTURES_SINCE, {"book_id": book_id, "since": version})
         return [
             Departure(r.entry_id, r.account_id, split_tags(r.old_tags), r.version) for r in rows
         ]
