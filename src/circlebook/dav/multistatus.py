@@ -54,8 +54,11 @@ class Multistatus:
 
     def render(self, sync_token: str | None = None) -> bytes:
         """The document; with `sync_token`, the DAV:sync-token that ends a sync (RFC 6578 3.2)."""
-        tail = element(dav("sync-token"), text(sync_token)) if sync_token is not None else ""
-        return document(dav("multistatus"), "".join(self._parts) + tail)
+        if sync_token is None:
+            return document(dav("multistatus"), self._parts)
+        return document(
+            dav("multistatus"), [*self._parts, element(dav("sync-token"), text(sync_token))]
+        )
 
 
 def error_document(condition: str) -> bytes:
