@@ -42,9 +42,7 @@ class Multistatus:
                 f"{_OK}</d:propstat></d:response>"
             )
             return
-        stats = _propstat(found, 200) if found else ""
-        if missing:
-            stats += _propstat(missing, 404)
+        stats = (_propstat(found, 200) if found else "") + _propstat(missing, 404)
         self._parts.append(f"<d:response>{href(path)}{stats}</d:response>")
 
     def status(self, path: str, code: int, error: str = "") -> None:
