@@ -17,6 +17,9 @@ def status_line(code: int) -> str:
     return f"<d:status>HTTP/1.1 {code} {HTTPStatus(code).phrase}</d:status>"
 
 
+_OK = status_line(200)
+
+
 def _propstat(props: Sequence[str], code: int) -> str:
     return f"<d:propstat><d:prop>{''.join(props)}</d:prop>{status_line(code)}</d:propstat>"
 
@@ -33,9 +36,13 @@ class Multistatus:
     def properties(self, path: str, found: Sequence[str], missing: Sequence[str] = ()) -> None:
         """A response with the properties found (200) and those this resource lacks (404)."""
         # A response holds at least one propstat (RFC 4918 section 14.24), even for an empty prop.
-        stats = _propstat(found, 200) if found or not missing else ""
-        if missing:
-            stats += _propstat(missing, 404)
+        if not missing:  # every card of a REPORT: one propstat, written in one go
+            self._parts.append(
+                f"<d:response>{href(path)}<d:propstat><d:prop>{''.join(found)}</d:prop>"
+                f"{_OK}</d:propstat></d:response>"
+            )
+            return
+        stats = (_propstat(found, 200) if found else "") + _propstat(missing, 404)
         self._parts.append(f"<d:response>{href(path)}{stats}</d:response>")
 
     def status(self, path: str, code: int, error: str = "") -> None:
@@ -45,8 +52,11 @@ class Multistatus:
 
     def render(self, sync_token: str | None = None) -> bytes:
         """The document; with `sync_token`, the DAV:sync-token that ends a sync (RFC 6578 3.2)."""
-        tail = element(dav("sync-token"), text(sync_token)) if sync_token is not None else ""
-        return document(dav("multistatus"), "".join(self._parts) + tail)
+        if sync_token is None:
+            return document(dav("multistatus"), self._parts)
+        return document(
+            dav("multistatus"), [*self._parts, element(dav("sync-token"), text(sync_token))]
+        )
 
 
 def error_document(condition: str) -> bytes:

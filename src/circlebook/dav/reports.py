@@ -9,6 +9,7 @@ view has not changed, before any card is read: RFC 9110 section 13.1.2 keeps
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, tostring
@@ -24,7 +25,7 @@ from circlebook.dav.carddav import (
 )
 from circlebook.dav.errors import SUPPORTED_REPORT, DavError
 from circlebook.dav.filters import parse_filter
-from circlebook.dav.methods import multistatus_response, render, requested
+from circlebook.dav.methods import Renderer, multistatus_response, requested
 from circlebook.dav.multistatus import XML_MEDIA_TYPE, Multistatus
 from circlebook.dav.properties import SYNC_COLLECTION, Resource
 from circlebook.dav.xml import carddav, dav, element
@@ -32,6 +33,9 @@ from circlebook.domain import entity_tags
 from circlebook.domain.numbers import whole_number
 from circlebook.services.vcards import CardVersion, card_format
 
+# What makes an href more than a plain path: a query, a fragment, a percent-escape,
+# or the tabs and line breaks that urlsplit drops.
+_NOT_PLAIN = re.compile(r"[?#%\t\r\n]")
 # RFC 6352 section 8.6.1 and RFC 6578 section 3.6: a truncated answer says so on the collection.
 _TRUNCATED = element(dav("number-of-matches-within-limits"))
 
@@ -85,11 +89,11 @@ def sync_collection(resource: Resource, body: Element) -> Response:
     level = (body.findtext(dav("sync-level")) or "1").strip()
     if level not in ("1", "infinite"):
         raise DavError(400, "DAV:sync-level is 1 or infinite")
-    names = requested(body.find(dav("prop")))
+    render = Renderer(requested(body.find(dav("prop"))))
     answer = resource.sync(token or None, _limit(body, dav))
     multistatus = Multistatus()
     for member in answer.changed:
-        multistatus.properties(member.path, *render(member, names))
+        multistatus.properties(member.path, *render(member))
     for path in answer.removed:
         multistatus.status(path, 404)
     if answer.truncated:
@@ -100,12 +104,15 @@ def sync_collection(resource: Resource, body: Element) -> Response:
 
 def _path(href: str) -> str:
     """The path an href names, whether sent absolute or as a path."""
-    return unquote(urlsplit(href.strip()).path)
+    href = href.strip()
+    if href.startswith("/") and not href.startswith("//") and not _NOT_PLAIN.search(href):
+        return href  # a plain absolute path, as clients send: nothing to split or decode
+    return unquote(urlsplit(href).path)
 
 
 def multiget(resource: Resource, body: Element) -> Response:
     """The cards named by DAV:href, each found or 404 (RFC 6352 section 8.7)."""
-    names = requested(body.find(dav("prop")))
+    render = Renderer(requested(body.find(dav("prop"))))
     paths = list(dict.fromkeys(_path(node.text or "") for node in body.findall(dav("href"))))
     found = resource.members_at(paths)
     multistatus = Multistatus()
@@ -114,7 +121,7 @@ def multiget(resource: Resource, body: Element) -> Response:
         if member is None:
             multistatus.status(path, 404)
         else:
-            multistatus.properties(path, *render(member, names))
+            multistatus.properties(path, *render(member))
     return multistatus_response(multistatus.render())
 
 
@@ -132,7 +139,7 @@ def _limit(body: Element, namespace: Callable[[str], str] = carddav) -> int | No
 
 def query(resource: Resource, body: Element) -> Response:
     """The cards matching CARDDAV:filter (RFC 6352 section 8.6), at most CARDDAV:limit of them."""
-    names = requested(body.find(dav("prop")))
+    render = Renderer(requested(body.find(dav("prop"))))
     card_filter = parse_filter(body.find(carddav("filter")))
     limit = _limit(body)
     matched = [
@@ -142,7 +149,7 @@ def query(resource: Resource, body: Element) -> Response:
     ]
     multistatus = Multistatus()
     for member in matched[:limit]:
-        multistatus.properties(member.path, *render(member, names))
+        multistatus.properties(member.path, *render(member))
     if limit is not None and len(matched) > limit:
         multistatus.status(resource.path, 507, _TRUNCATED)
     return multistatus_response(multistatus.render())

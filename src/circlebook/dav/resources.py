@@ -237,12 +237,16 @@ class Card(VCardResource):
         super().__init__(path, principal)
         self.entry = entry
         self.version = version
+        self._text: str | None = None
 
     def etag(self) -> str | None:
         return f'"{vcards.fingerprint(self.entry, self.version)}"'
 
     def vcard(self) -> str:
-        return vcards.vcard(self.entry, self.version)
+        # Written once: an addressbook-query reads it for the filter and again for the answer.
+        if self._text is None:
+            self._text = vcards.vcard(self.entry, self.version)
+        return self._text
 
 
 def _segments(relative: str) -> list[str]:

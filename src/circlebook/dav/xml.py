@@ -9,6 +9,9 @@ ElementTree would build several times slower.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape, quoteattr
@@ -26,6 +29,7 @@ _HREF_SAFE = "/-._~!$&'()*+,;=:@"
 # Every path this server builds is made of these alone, and needs no escaping at all.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~@:-]*")
 _DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+_DECLARATIONS = "".join(f" xmlns:{p}={quoteattr(ns)}" for ns, p in PREFIXES.items())
 
 
 class MalformedXmlError(Exception):
@@ -62,25 +66,49 @@ def split_name(clark: str) -> tuple[str, str]:
     return "", clark
 
 
-def element(clark: str, inner: str = "", attributes: str = "") -> str:
-    """`<prefix:local attributes>inner</prefix:local>`; `inner` must already be XML."""
+@lru_cache(maxsize=1024)
+def _tag(clark: str) -> tuple[str, str]:
+    """The tag to write for a Clark name, and the namespace declaration it needs, if any.
+
+    Kept, since a REPORT writes the same few names once per card; bounded, since
+    a client may name properties of its own.
+    """
     namespace, local = split_name(clark)
     prefix = PREFIXES.get(namespace)
     if prefix is not None:
-        tag, declaration = f"{prefix}:{local}", ""
-    else:
-        # A name from a namespace we do not know (a client's own property):
-        # declare its namespace on the element itself.
-        tag, declaration = f"x:{local}", f" xmlns:x={quoteattr(namespace)}"
-        if not namespace:
-            tag, declaration = local, ' xmlns=""'
-    opening = f"<{tag}{declaration}{attributes}"
-    return f"{opening}/>" if not inner else f"{opening}>{inner}</{tag}>"
+        return f"{prefix}:{local}", ""
+    # A name from a namespace we do not know (a client's own property):
+    # declare its namespace on the element itself.
+    if not namespace:
+        return local, ' xmlns=""'
+    return f"x:{local}", f" xmlns:x={quoteattr(namespace)}"
+
+
+def element(clark: str, inner: str = "", attributes: str = "") -> str:
+    """`<prefix:local attributes>inner</prefix:local>`; `inner` must already be XML."""
+    tag, declaration = _tag(clark)
+    if not inner:
+        return f"<{tag}{declaration}{attributes}/>"
+    return f"<{tag}{declaration}{attributes}>{inner}</{tag}>"
+
+
+class Tags(NamedTuple):
+    """An element's opening, closing and empty tags, for writing it many times over:
+    `opening + inner + closing` is `element(clark, inner)` for any inner but ""."""
+
+    opening: str
+    closing: str
+    empty: str
+
+
+def tags(clark: str) -> Tags:
+    tag, declaration = _tag(clark)
+    return Tags(f"<{tag}{declaration}>", f"</{tag}>", f"<{tag}{declaration}/>")
 
 
 def text(value: str) -> str:
-    """`value` as XML character data."""
-    return escape(value)
+    """`value` as XML character data (what xml.sax.saxutils.escape does, one call fewer)."""
+    return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def attribute(name: str, value: str) -> str:
@@ -94,7 +122,15 @@ def href(path: str) -> str:
     return f"<d:href>{escape(quote(path, safe=_HREF_SAFE))}</d:href>"
 
 
-def document(clark: str, inner: str) -> bytes:
-    """A whole answer: the root element declares every prefix the body uses."""
-    declarations = "".join(f" xmlns:{p}={quoteattr(ns)}" for ns, p in PREFIXES.items())
-    return (_DECLARATION + element(clark, inner, declarations)).encode()
+def document(clark: str, inner: str | Sequence[str]) -> bytes:
+    """A whole answer: the root element declares every prefix the body uses.
+
+    `inner` may come in parts, joined here once: a 10,000-card answer is some
+    4 MB, and each concatenation on the way would copy all of it again.
+    """
+    if not inner:
+        return (_DECLARATION + element(clark, "", _DECLARATIONS)).encode()
+    tag, declaration = _tag(clark)
+    parts = [inner] if isinstance(inner, str) else inner
+    opening = f"<{tag}{declaration}{_DECLARATIONS}>"
+    return "".join((_DECLARATION, opening, *parts, f"</{tag}>")).encode()
