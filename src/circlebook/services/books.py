@@ -22,7 +22,8 @@ from circlebook.services.invitations import (
     reading_region,
 )
 from circlebook.services.membership import display_name, owner_of, viewer_in
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Policy, Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Policy, Runtime
 
 
 class Status(StrEnum):
