@@ -58,7 +58,7 @@ def create_book(
 ) -> tuple[BookSummary, list[Outcome]]:
     """The caller becomes the owner and first entry; each invitee is asked to join."""
     title = clean_title(title)
-    check_invitee_count(rt, invitees)
+    check_invitee_count(rt, invitees)  # again in invite_into; here before the write lock
     owner_name = clean_name(name) if name is not None else display_name(account)
     now = rt.clock.now()
     at = stamp(now)
