@@ -7,10 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import fields
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -54,16 +55,9 @@ from circlebook.observe.requests import RequestLog
 from circlebook.push import WebPushSender, public_key_b64
 from circlebook.services import dav_push
 from circlebook.services import push as pushing
-from circlebook.services.ports import (
-    Clock,
-    NoTally,
-    Policy,
-    Runtime,
-    SmsSender,
-    SystemClock,
-    Tally,
-)
+from circlebook.services.ports import Clock, NoTally, SmsSender, Tally
 from circlebook.services.recent_sign_ins import RecentSignIns
+from circlebook.services.runtime import Policy, Runtime, SystemClock
 from circlebook.services.shared_reads import SharedReads
 from circlebook.services.sweep import sweep
 from circlebook.settings import Settings, secret_key_bytes, vapid_key, vapid_subject
@@ -85,32 +79,16 @@ def sms_sender(spec: str) -> SmsSender:
     return ConsoleSender()
 
 
-def policy_of(settings: Settings) -> Policy:
-    return Policy(
-        region=settings.region,
-        code_ttl_seconds=settings.code_ttl_seconds,
-        code_max_attempts=settings.code_max_attempts,
-        codes_per_window=settings.codes_per_window,
-        code_window_seconds=settings.code_window_seconds,
-        code_requests_per_client=settings.code_requests_per_client,
-        signin_failures_per_client=settings.signin_failures_per_client,
-        signin_failures_per_phone=settings.signin_failures_per_phone,
-        sms_per_hour=settings.sms_per_hour,
-        session_idle_days=settings.session_idle_days,
-        session_max_days=settings.session_max_days,
-        invites_per_day=settings.invites_per_day,
-        invitation_ttl_days=settings.invitation_ttl_days,
-        sync_token_days=settings.sync_token_days,
-        max_invitees_per_request=settings.max_invitees_per_request,
-        public_url=settings.public_url or None,
-        invite_sms=settings.invite_sms == "on",
-        invite_texts_per_number=settings.invite_texts_per_number,
-        push_ttl_seconds=settings.push_ttl_seconds,
-        push_allow_loopback=settings.push_allow_loopback,
-        dav_push_merge_seconds=settings.dav_push_merge_seconds,
-        dav_push_max_registrations=settings.dav_push_max_registrations,
-        dav_push_max_days=settings.dav_push_max_days,
-    )
+def policy_from(settings: Settings, push_public_key: str | None = None) -> Policy:
+    """The limits of `settings`, each Policy field from the setting of its name: the one
+    place a Policy is built, so it holds no defaults that could differ from the settings'."""
+    derived: dict[str, Any] = {
+        "public_url": settings.public_url or None,
+        "invite_sms": settings.invite_sms == "on",
+        "push_public_key": push_public_key,
+    }
+    copied = {f.name: getattr(settings, f.name) for f in fields(Policy) if f.name not in derived}
+    return Policy(**copied, **derived)
 
 
 def broker_for(settings: Settings) -> Broker:
@@ -237,9 +215,7 @@ def create_app(
         sms=sender,
         clock=clock or SystemClock(),
         secret_key=secret_key,
-        policy=replace(
-            policy_of(settings), push_public_key=public_key_b64(key) if key is not None else None
-        ),
+        policy=policy_from(settings, public_key_b64(key) if key is not None else None),
         background_sms=background_sms,
         group_commit=group_commit,
         sessions_seen=RecentSignIns(settings.session_cache_seconds, uow.writes),

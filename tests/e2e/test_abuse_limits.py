@@ -16,7 +16,7 @@ from circlebook.domain.errors import InvalidCodeError, RateLimitedError
 from circlebook.services import auth, invitations, reach
 from circlebook.services.invitations import Invitee
 from circlebook.services.limits import client_of
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from tests.conftest import FakeClock, last_code, sign_in
 from tests.e2e.web import Visitor
 

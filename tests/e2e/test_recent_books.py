@@ -24,7 +24,7 @@ from sqlalchemy import Engine, event
 from circlebook.dav.push import message as dav_push_message
 from circlebook.push import WebPushSender
 from circlebook.services import dav_push, push
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from circlebook.settings import vapid_key
 from tests.conftest import Person, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user, parse_multistatus, propfind_body

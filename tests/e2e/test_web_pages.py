@@ -358,6 +358,28 @@ def test_an_upload_of_more_people_than_one_request_may_invite_is_refused(
         assert ("Person 0" in response.text) is (status == 200)
 
 
+def test_picking_more_people_than_one_request_may_invite_is_refused_on_the_page(
+    make_client: Callable[..., TestClient], outbox: Path
+) -> None:
+    owner = Visitor(make_client(max_invitees_per_request=2), outbox)
+    owner.sign_in(OWNER)
+    picked = {
+        "phone": [RED, BLUE, PLAIN],
+        "person": ["Red", "Blue", "Plain"],
+        "tags": ["", "", ""],
+        "pick": ["0", "1", "2"],
+    }
+    too_many = owner.post("/books/new/create", {"title": "Many", **picked})
+    assert too_many.status_code == 422, too_many.text
+    assert "At most 2 people at once: pick fewer." in too_many.text
+    made = owner.post("/books/new/create", {"title": "Few", "phone": [RED], "pick": ["0"]})
+    book_id = re.search(r'href="/books/(b[^"/]+)"', made.text)
+    assert made.status_code == 200 and book_id, made.text
+    again = owner.post(f"/books/{book_id.group(1)}/invite/send", picked)
+    assert again.status_code == 422, again.text
+    assert "At most 2 people at once: pick fewer." in again.text
+
+
 def test_the_book_page_offers_the_download_in_vcard_4_too(
     visitor: Callable[[], Visitor], people: Any
 ) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from circlebook.domain.errors import NotFoundError
 from circlebook.services import auth, invitations
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 OWNER, A = "+8613800138301", "+8613800138302"
 RACERS = 8

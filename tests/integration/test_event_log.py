@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from circlebook.services import auth, events
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from circlebook.storage.schema import events as events_table
 from tests.conftest import FakeClock
 

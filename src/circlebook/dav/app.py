@@ -28,7 +28,7 @@ from circlebook.domain.errors import CirclebookError, NotAuthenticatedError, Not
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
 from circlebook.services import app_passwords, limits
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 MOUNT_PATH = "/dav"
 # A CTag poll's body is a few hundred bytes; a bigger one is parsed in a worker

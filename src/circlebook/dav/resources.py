@@ -25,7 +25,7 @@ from circlebook.domain.model import Account
 from circlebook.services import books, entries, vcards
 from circlebook.services.books import Membership
 from circlebook.services.entries import VisibleEntry
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from circlebook.services.vcards import DEFAULT_VERSION, CardVersion
 
 # RFC 6578 section 3.2 makes a sync token a URI; the book's delta token follows this.

@@ -20,6 +20,14 @@ class InvalidPhoneError(InvalidInputError):
     """A phone number that phonenumbers does not judge valid."""
 
 
+class TooManyInviteesError(InvalidInputError):
+    """One request asks more people than a request may; `limit` is how many it may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} invitees per request", field="invitees")
+        self.limit = limit
+
+
 class NotAuthenticatedError(CirclebookError):
     """No valid credentials came with a request that needs them."""
 

@@ -24,7 +24,7 @@ from circlebook.domain.model import Account
 from circlebook.notify.hub import Hub
 from circlebook.services import auth, limits, reach
 from circlebook.services.languages import from_accept_language
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from circlebook.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")

@@ -25,7 +25,8 @@ from circlebook.services.auth import keyed
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 MAX_APP_PASSWORDS = 50
 # 24 symbols from 32 that cannot be misread (no 0/o, 1/l/i): 120 random bits,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from circlebook.domain.model import Account
 from circlebook.domain.visibility import Viewer
 from circlebook.services.entries import visible_entries
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)

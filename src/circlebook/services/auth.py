@@ -21,7 +21,8 @@ from circlebook.services import events, ledger, limits
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Policy, Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Policy, Runtime
 
 _CODE = re.compile(r"^[0-9]{6}$")
 # A session's last use is noted at most this often, so that reads stay reads.

@@ -22,7 +22,8 @@ from circlebook.services.invitations import (
     reading_region,
 )
 from circlebook.services.membership import display_name, owner_of, viewer_in
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def create_book(
 ) -> tuple[BookSummary, list[Outcome]]:
     """The caller becomes the owner and first entry; each invitee is asked to join."""
     title = clean_title(title)
-    check_invitee_count(rt, invitees)
+    check_invitee_count(rt, invitees)  # again in invite_into; here before the write lock
     owner_name = clean_name(name) if name is not None else display_name(account)
     now = rt.clock.now()
     at = stamp(now)

@@ -21,9 +21,10 @@ from circlebook.domain.sync import as_seen
 from circlebook.services import auth, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
-from circlebook.services.ports import PushSender, Runtime, UnitOfWork
+from circlebook.services.ports import PushSender, UnitOfWork
 from circlebook.services.push import CLAIM
 from circlebook.services.push_endpoints import check_endpoint, check_keys
+from circlebook.services.runtime import Runtime
 
 # A registration lives at least this long, whatever the client asked for: the
 # draft's clients renew well before three days pass. At most it lives

@@ -19,7 +19,8 @@ from circlebook.services import dav_push, events, ledger, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
 from circlebook.services.membership import view_version, viewer_in
-from circlebook.services.ports import EntryRow, Runtime, UnitOfWork
+from circlebook.services.ports import EntryRow, UnitOfWork
+from circlebook.services.runtime import Runtime
 
 
 @dataclass

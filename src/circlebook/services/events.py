@@ -10,7 +10,8 @@ from circlebook.domain.model import Account, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.services import sync_tokens
 from circlebook.services.clock import stamp
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 # Past this, a terminal that reconnects is told to resync instead of replayed.
 RETENTION = timedelta(days=7)

@@ -10,9 +10,9 @@ from enum import StrEnum
 
 from circlebook.domain.errors import (
     CirclebookError,
-    InvalidInputError,
     NotFoundError,
     RateLimitedError,
+    TooManyInviteesError,
 )
 from circlebook.domain.events import EventType
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
@@ -25,7 +25,8 @@ from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.membership import display_name, owner_of
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Policy, Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Policy, Runtime
 
 
 class Status(StrEnum):
@@ -91,7 +92,10 @@ def invite_into(
     via: reach.Reach,
     owner_name: str,
 ) -> Invited:
-    """Create invitations for a book inside the caller's unit of work; one outcome each."""
+    """Create invitations for a book inside the caller's unit of work; one outcome each.
+
+    Every way of inviting comes through here, so here the size of a request is bounded."""
+    check_invitee_count(rt, invitees)
     now = rt.clock.now()
     # Counted as deleted, before this unit of work commits: it fails only if the request does.
     rt.tally.invitations_ended("expired", purge_expired(uow, now))
@@ -207,7 +211,7 @@ def invite(
     via: reach.Reach,
     region: str | None = None,
 ) -> list[Outcome]:
-    check_invitee_count(rt, invitees)
+    check_invitee_count(rt, invitees)  # again in invite_into; here before the write lock
     with rt.uow(write=True) as uow:
         owner_of(uow, book_id, account)
         book = uow.books.get(book_id)
@@ -232,7 +236,7 @@ def invite(
 def check_invitee_count(rt: Runtime, invitees: Sequence[Invitee]) -> None:
     limit = rt.policy.max_invitees_per_request
     if len(invitees) > limit:
-        raise InvalidInputError(f"at most {limit} invitees per request", field="invitees")
+        raise TooManyInviteesError(limit)
 
 
 @dataclass(frozen=True, slots=True)

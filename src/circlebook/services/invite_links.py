@@ -27,7 +27,8 @@ from circlebook.services.ids import is_wellformed
 from circlebook.services.invitations import join, tell_owner_declined
 from circlebook.services.membership import owner_of
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 _GONE = "this invitation link no longer works: it was answered, withdrawn or has expired"
 

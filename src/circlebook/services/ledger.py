@@ -22,7 +22,8 @@ from circlebook.domain.ledger import Kind, Record
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.numbers import whole_number
 from circlebook.services.ids import new_id
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from circlebook.domain.errors import RateLimitedError, TextBudgetSpentError
 from circlebook.services.clock import parse_stamp, stamp
-from circlebook.services.ports import Policy, Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Policy, Runtime
 
 HOUR = timedelta(hours=1)
 # Wrong guesses to one number are counted over a day; the first lockout lasts this

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
@@ -24,8 +23,6 @@ from circlebook.domain.model import (
 from circlebook.domain.push import Delivery, Outgoing, PushSubscription
 from circlebook.domain.sync import ViewMark
 from circlebook.domain.visibility import Viewer
-from circlebook.services.recent_sign_ins import RecentSignIns
-from circlebook.services.shared_reads import SharedReads
 
 # (id, account_id, phone, name, tags as stored text, role, created_at, updated_at): the
 # read path of a 10,000-entry book unpacks plain tuples, which costs a tenth of
@@ -334,83 +331,3 @@ class NoTally:
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The limits the server enforces; each comes from a setting."""
-
-    region: str = "CN"
-    code_ttl_seconds: int = 600
-    code_max_attempts: int = 5
-    codes_per_window: int = 3
-    code_window_seconds: int = 900
-    # Per client address (IPv4, or the IPv6 /64) in the same window; 0 turns each off.
-    code_requests_per_client: int = 10
-    signin_failures_per_client: int = 20
-    # Wrong codes to one number, across its codes, before a lockout that doubles.
-    signin_failures_per_phone: int = 10
-    # Texts (codes) the whole deployment may send in an hour; 0: no budget.
-    sms_per_hour: int = 1000
-    # A session ends unused this long, or this long after sign-in; 0: never.
-    session_idle_days: int = 90
-    session_max_days: int = 365
-    invites_per_day: int = 500
-    invitation_ttl_days: int = 30
-    # How long a sync token stays answerable as a delta; 0: forever.
-    sync_token_days: int = 90
-    max_invitees_per_request: int = 1000
-    # The base of invitation links; None: the address the request came to.
-    public_url: str | None = None
-    invite_sms: bool = False
-    invite_texts_per_number: int = 3
-    # How long a Web Push message is worth delivering (its TTL, and how long it is retried).
-    push_ttl_seconds: int = 86400
-    # Whether push endpoints may be plain http:// on this machine (tests and benchmarks).
-    push_allow_loopback: bool = False
-    # The VAPID public key (base64url) WebDAV-Push advertises; None when push is off.
-    push_public_key: str | None = None
-    # At most one WebDAV-Push message per registration in this many seconds; 0: no merging.
-    dav_push_merge_seconds: int = 5
-    # WebDAV-Push registrations one account may hold; 0: no limit.
-    dav_push_max_registrations: int = 100
-    # The longest a WebDAV-Push registration lives unrenewed, in days (at least 3).
-    dav_push_max_days: int = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """Everything a use case may touch, chosen once by the app at start-up."""
-
-    uow: UnitOfWorkFactory
-    sms: SmsSender
-    clock: Clock
-    secret_key: bytes
-    policy: Policy
-    # Texts that must not hold up a request (invitations): sent after it, off its path.
-    background_sms: SmsSender
-    group_commit: GroupCommit
-    # Bearer tokens and app passwords checked in the last second (see recent_sign_ins),
-    # each with its account and the moment it must be looked at again whatever the
-    # cache says; by default none are remembered.
-    sessions_seen: RecentSignIns[tuple[Account, datetime]] = field(
-        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
-    )
-    app_passwords_seen: RecentSignIns[tuple[Account, datetime]] = field(
-        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
-    )
-    # Invitations withdrawn and expired (accepted and declined ones are counted from
-    # the events their answers publish); by default nothing is counted.
-    tally: Tally = field(default_factory=NoTally)
-    # Book headers read in the last second, by account and book (see services.books):
-    # the book as that member sees it, its entry, and how many entries it sees if counted.
-    books_seen: RecentSignIns[tuple[Book, Entry, int | None]] = field(
-        default_factory=lambda: RecentSignIns(0.0, lambda: 0)
-    )
-    # Reads under way (a book, an app password), shared by requests asking the same at once.
-    shared_reads: SharedReads = field(default_factory=lambda: SharedReads(lambda: 0))

@@ -16,7 +16,7 @@ from circlebook.services.clock import stamp
 from circlebook.services.entries import leave, visible_entries
 from circlebook.services.invitations import tell_invitee_revoked, tell_owner_declined
 from circlebook.services.phones import normalize_phone
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 Document = dict[str, Any]
 

@@ -20,9 +20,10 @@ from circlebook.domain.push import Delivery, Message, Outgoing, PushSubscription
 from circlebook.services import auth
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
-from circlebook.services.ports import Policy, PushSender, Runtime
+from circlebook.services.ports import PushSender
 from circlebook.services.push_endpoints import check_endpoint, check_keys
 from circlebook.services.push_messages import message_for
+from circlebook.services.runtime import Policy, Runtime
 
 # How long a sender holds what it claimed: well past one request's timeout, so
 # only a sender that died leaves rows for another to take.

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from circlebook.domain.model import Invitation
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
-from circlebook.services.ports import Runtime, UnitOfWork
+from circlebook.services.ports import UnitOfWork
+from circlebook.services.runtime import Runtime
 
 LINK_PATH = "/i/"
 # 24 bytes: 192 bits, 32 URL-safe characters.

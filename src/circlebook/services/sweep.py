@@ -6,7 +6,7 @@ Each part runs in its own transaction, so one that fails leaves the others done.
 from __future__ import annotations
 
 from circlebook.services import auth, dav_push, entries, events, invitations, limits, push, reach
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 
 def sweep(rt: Runtime) -> None:

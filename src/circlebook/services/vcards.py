@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from circlebook.domain.model import Account
 from circlebook.services.entries import VisibleEntry, fetch_entries
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 
 class CardVersion(StrEnum):

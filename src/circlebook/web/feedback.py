@@ -94,6 +94,8 @@ def explain(exc: errors.CirclebookError) -> Message:
     if isinstance(exc, errors.RateLimitedError):
         minutes = max(1, math.ceil(exc.retry_after / 60))
         return Message(N_("Too many tries. Try again in %(minutes)s min."), {"minutes": minutes})
+    if isinstance(exc, errors.TooManyInviteesError):
+        return Message(N_("At most %(limit)s people at once: pick fewer."), {"limit": exc.limit})
     name = field_of(exc)
     for kind, where, text in EXPLANATIONS:
         if isinstance(exc, kind) and where in (None, name):

@@ -11,7 +11,7 @@ from circlebook.domain.errors import NotAuthenticatedError
 from circlebook.domain.model import Account
 from circlebook.edge.deps import client_address, get_runtime
 from circlebook.services import auth, reach
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 from circlebook.web import i18n, session
 
 

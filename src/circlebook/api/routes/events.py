@@ -20,7 +20,7 @@ from circlebook.edge.deps import HubDep, RuntimeDep, StreamTokenDep
 from circlebook.notify import Hub, Signal, Subscriber
 from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, events
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["events"])
 

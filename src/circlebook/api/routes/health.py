@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from circlebook.api.problems import problem
 from circlebook.observe.readiness import Liveness, Readiness
-from circlebook.services.ports import Runtime
+from circlebook.services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["health"])
 

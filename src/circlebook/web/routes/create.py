@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError
 from circlebook.domain.numbers import whole_number
-from circlebook.edge.deps import get_settings
 from circlebook.services import books
 from circlebook.services.invitations import Invitee, reading_region
 from circlebook.web.contacts import (
@@ -33,7 +32,8 @@ ListField = Annotated[list[str], Form()]
 
 
 def max_people(visit: Visit) -> int:
-    return get_settings(visit.request).max_invitees_per_request
+    """How many people one request may invite: more are not worth reading from a file."""
+    return visit.rt.policy.max_invitees_per_request
 
 
 @router.get("/books/new", name="new_book")
@@ -124,11 +124,6 @@ def _name(name: str, phone: str) -> str | None:
     return name if name and name != phone else None
 
 
-def too_many(visit: Visit) -> Message:
-    limit = max_people(visit)
-    return Message(N_("At most %(limit)s people at once: pick fewer."), {"limit": limit})
-
-
 @router.post("/books/new/create")
 def create(
     visit: MemberVisit,
@@ -148,16 +143,6 @@ def create(
         "people": people,
         "tags": tags,
     }
-    if len(invitees) > max_people(visit):
-        return render(
-            visit,
-            "pick.html",
-            status=422,
-            problems=[],
-            errors={},
-            problem=too_many(visit),
-            **again,
-        )
     try:
         summary, outcomes = books.create_book(
             visit.rt, visit.me, title, invitees, visit.reach, name=name.strip() or None
@@ -165,7 +150,7 @@ def create(
     except CirclebookError as exc:
         field = exc.field if exc.field in ("title", "name") else None
         errors = {field: explain(exc)} if field else {}
-        problem = None if field else explain(exc)  # such as the day's invitations spent
+        problem = None if field else explain(exc)  # such as too many people, or the day's spent
         status = form_status(exc)
         return render(
             visit, "pick.html", status=status, problems=[], errors=errors, problem=problem, **again

@@ -18,9 +18,7 @@ from circlebook.web.routes.create import (
     PeopleRefused,
     TextField,
     gather_people,
-    max_people,
     picked_invitees,
-    too_many,
 )
 from circlebook.web.routing import PageRoute, form_status
 from circlebook.web.visits import MemberVisit, Visit
@@ -80,14 +78,12 @@ def send(
     summary = _owned(visit, book_id)
     people, invitees = picked_invitees(phone, person, tags, pick)
     again: dict[str, Any] = {"book": summary.book, "people": people, "tags": tags, "problems": []}
-    if len(invitees) > max_people(visit):
-        return render(visit, "pick.html", status=422, errors={}, problem=too_many(visit), **again)
     if not invitees:
         problem = Message(N_("Tick at least one person to invite."))
         return render(visit, "pick.html", status=422, errors={}, problem=problem, **again)
     try:
         outcomes = invitations.invite(visit.rt, visit.me, book_id, invitees, visit.reach)
-    except CirclebookError as exc:  # such as the day's invitations spent
+    except CirclebookError as exc:  # such as too many people, or the day's invitations spent
         status = form_status(exc)
         return render(visit, "pick.html", status=status, errors={}, problem=explain(exc), **again)
     return render(
