@@ -53,7 +53,7 @@ TARGET_RATE = 0.25  # of the bare endpoint's req/s
 TARGET_P99 = 4.0  # times the bare endpoint's p99
 TARGET_FLOOR = 1.5  # the full fetch's p50, times its floor's
 FLOOR_WARMUP, FLOOR_RUNS = 5, 60
-# What the floor selects: the columns of a full fetch (storage.repositories.VIEW_ROW),
+# What the floor selects: the columns of a full fetch (storage.entries.VIEW_ROW),
 # in its order.
 FLOOR_QUERY = (
     "SELECT entries.id, accounts.phone, entries.name, entries.tags, entries.role,"

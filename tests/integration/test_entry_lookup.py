@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from circlebook.storage import migrate
 from circlebook.storage.database import make_engine
-from circlebook.storage.repositories import SqlEntries
+from circlebook.storage.entries import SqlEntries
 from circlebook.storage.schema import accounts, books, entries
 
 T = "2026-01-01T00:00:00.000000Z"

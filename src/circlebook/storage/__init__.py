@@ -1,1 +1,1 @@
-"""Storage: the SQLAlchemy schema, repositories, unit of work and Alembic migrations."""
+"""Storage: the SQLAlchemy schema, a repository per concept, unit of work and Alembic migrations."""

@@ -10,10 +10,10 @@ from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.ledger import GENESIS, Record, canonical, chain
-from circlebook.storage.repositories import OrderLock
+from circlebook.storage.events import OrderLock
 from circlebook.storage.schema import ledger
 
-# Built once: every accept and every other consent change appends (see storage.repositories).
+# Built once: every accept and every other consent change appends (see storage.accounts).
 _NEWEST = (
     select(ledger.c.seq, ledger.c.hash)
     .where(ledger.c.account_id == bindparam("account_id"))

@@ -15,25 +15,21 @@ from circlebook.domain.dav_push import DONT_NOTIFY, EVERYONE
 from circlebook.domain.events import Event, EventType, concerns
 from circlebook.domain.push import PUSHED
 from circlebook.services.ports import Publisher
+from circlebook.storage.accounts import SqlAccounts
 from circlebook.storage.app_passwords import SqlAppPasswords
+from circlebook.storage.books import SqlBooks
 from circlebook.storage.database import WRITE
 from circlebook.storage.dav_push import SqlDavPushRegistrations
+from circlebook.storage.departures import SqlDepartures
+from circlebook.storage.entries import SqlEntries
+from circlebook.storage.events import OrderLock, SqlEvents
+from circlebook.storage.invitations import SqlInvitations, SqlInviteQuota
 from circlebook.storage.ledger import SqlLedger
 from circlebook.storage.limits import SqlCounters
 from circlebook.storage.outreach import SqlDoNotInvite, SqlInviteTexts
 from circlebook.storage.push import SqlPushOutbox, SqlPushSubscriptions
-from circlebook.storage.repositories import (
-    OrderLock,
-    SqlAccounts,
-    SqlBooks,
-    SqlCodes,
-    SqlDepartures,
-    SqlEntries,
-    SqlEvents,
-    SqlInvitations,
-    SqlInviteQuota,
-    SqlSessions,
-)
+from circlebook.storage.sessions import SqlSessions
+from circlebook.storage.sign_in_codes import SqlCodes
 from circlebook.storage.views import SqlBookViews
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -15,7 +15,7 @@ from circlebook.domain.tags import join_tags, split_tags
 from circlebook.storage.schema import book_views, entries
 
 _V = book_views.c
-# Built once, as every small request asks it (see the statements in storage.repositories).
+# Built once, as every small request asks it (see the statements in storage.accounts).
 _MARK = select(_V.version, _V.updated_at).where(
     _V.book_id == bindparam("book_id"), _V.tags == bindparam("tags")
 )

@@ -1,0 +1,135 @@
+"""The event log: numbered in commit order, read by id, pruned by age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from circlebook.domain.events import Event, EventType
+from circlebook.domain.tags import join_tags, split_tags
+from circlebook.storage.aliases import replace_per_book
+from circlebook.storage.schema import events
+
+# Built once, as every change runs it (see storage.accounts).
+_ADD_EVENT = insert(events).returning(events.c.id)
+
+
+def _tags_or_none(text: str | None) -> frozenset[str] | None:
+    return None if text is None else split_tags(text)
+
+
+def _event_from_row(row: Row[Any]) -> Event:
+    return Event(
+        type=EventType(row.type),
+        data=orjson.loads(row.data),
+        account_id=row.account_id,
+        book_id=row.book_id,
+        subject_id=row.subject_id,
+        old_tags=_tags_or_none(row.old_tags),
+        new_tags=_tags_or_none(row.new_tags),
+        created_at=row.created_at,
+        id=row.id,
+        version=row.version,
+    )
+
+
+# Any constant: the key of the advisory lock that orders event ids on PostgreSQL.
+# The consent ledger takes the same one: every change that writes a ledger record
+# records events too, and one lock held to commit cannot deadlock with another.
+ORDER_LOCK = 7_250_101
+TAKE_ORDER_LOCK = select(func.pg_advisory_xact_lock(ORDER_LOCK))
+
+
+class OrderLock:
+    """The lock that orders event ids (and ledger records), taken at most once a transaction.
+
+    On PostgreSQL it is held to the end of the transaction once taken, so asking
+    again would be one more round trip for nothing; a rollback to a savepoint
+    gives it back, which the unit of work notes in `held`. SQLite's writers take
+    turns already: there it counts as held from the start.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.held = conn.dialect.name != "postgresql"
+
+    def take(self) -> None:
+        if not self.held:
+            self.conn.execute(TAKE_ORDER_LOCK)
+            self.held = True
+
+
+class SqlEvents:
+    _ORDER_LOCK = ORDER_LOCK
+
+    def __init__(self, conn: Connection, order: OrderLock | None = None) -> None:
+        self.conn = conn
+        self.order = order or OrderLock(conn)
+
+    def add(self, event: Event) -> Event:
+        # On PostgreSQL ids come from a sequence, and concurrent transactions could
+        # commit 11 before 10; a reader resuming after 11 would then miss 10. Taking
+        # this lock until commit makes ids commit in the order they are drawn.
+        self.order.take()
+        event_id = self.conn.execute(
+            _ADD_EVENT,
+            {
+                "type": event.type.value,
+                "data": orjson.dumps(event.data).decode(),
+                "account_id": event.account_id,
+                "book_id": event.book_id,
+                "subject_id": event.subject_id,
+                "old_tags": None if event.old_tags is None else join_tags(event.old_tags),
+                "new_tags": None if event.new_tags is None else join_tags(event.new_tags),
+                "version": event.version,
+                "created_at": event.created_at,
+            },
+        ).scalar_one()
+        return event.numbered(int(event_id))
+
+    def after(self, event_id: int, account_id: str, book_ids: Sequence[str]) -> list[Event]:
+        """Events after `event_id` addressed to the account or to one of its books, in order."""
+        audience = events.c.account_id == account_id
+        if book_ids:
+            audience = audience | events.c.book_id.in_(book_ids)
+        rows = self.conn.execute(
+            select(events).where(events.c.id > event_id, audience).order_by(events.c.id)
+        )
+        return [_event_from_row(r) for r in rows]
+
+    def first_id(self) -> int | None:
+        return self.conn.execute(select(func.min(events.c.id))).scalar_one_or_none()
+
+    def last_id(self) -> int:
+        return int(self.conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+    def prune_before(self, cutoff: str) -> None:
+        self.conn.execute(delete(events).where(events.c.created_at < cutoff))
+
+    def forget_invitations(self, invitation_ids: Sequence[str]) -> None:
+        """Delete the `invitation.received` notices of these (deleted) invitations.
+
+        The invitation's id is only in the notice's data, so the notices are read
+        and matched here; the log keeps a week of them, which keeps this small.
+        """
+        wanted = set(invitation_ids)
+        rows = self.conn.execute(
+            select(events.c.id, events.c.data).where(
+                events.c.type == EventType.INVITATION_RECEIVED.value
+            )
+        )
+        doomed = [r.id for r in rows if orjson.loads(r.data).get("invitation_id") in wanted]
+        for start in range(0, len(doomed), 500):
+            self.conn.execute(delete(events).where(events.c.id.in_(doomed[start : start + 500])))
+
+    def forget_account(self, account_id: str) -> None:
+        """Delete the events addressed to the account."""
+        self.conn.execute(delete(events).where(events.c.account_id == account_id))
+
+    def replace_subject(self, account_id: str, alias: Callable[[str], str]) -> None:
+        """Put `alias(book_id)` where the account is the subject of a book's event."""
+        replace_per_book(self.conn, events.c.subject_id, account_id, alias)
