@@ -34,6 +34,16 @@ REQUIRE_SERVICES = os.environ.get("CIRCLEBOOK_REQUIRE_SERVICES") == "1"
 SECRET = "test-secret-key-0123456789abcdef-0123456789"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` runs under pytest-xdist: see tests/scheduling.py."""
+    if config.getoption("dist") != "load":  # another --dist was asked for
+        return None
+    from tests.scheduling import ModuleFixtureScheduling
+
+    return ModuleFixtureScheduling(config, log)
+
+
 def services_unavailable(what: str, why: object) -> None:
     message = f"{what} is not reachable ({why}); set its URL or start it to run these tests"
     if REQUIRE_SERVICES:
