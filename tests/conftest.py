@@ -26,6 +26,11 @@ from circlebook.storage import migrate
 from circlebook.storage.database import make_engine
 from circlebook.storage.schema import metadata
 
+# A pytest-xdist worker starts with COLUMNS=80 in its environment, and Rich fixes a console's
+# width from COLUMNS when the console is made (at import): the CLI's tables and messages
+# would wrap at 80 columns for the whole run, unlike under plain pytest.
+os.environ.pop("COLUMNS", None)
+
 POSTGRES_URL = os.environ.get(
     "CIRCLEBOOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
