@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/circlebook serve
 
+# Most tests wait on a server process, a browser or a database, so more workers than cores
+# keep the CPU busy (pytest-xdist); `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 3
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

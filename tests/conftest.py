@@ -26,12 +26,27 @@ from circlebook.storage import migrate
 from circlebook.storage.database import make_engine
 from circlebook.storage.schema import metadata
 
+# A pytest-xdist worker starts with COLUMNS=80 in its environment, and Rich fixes a console's
+# width from COLUMNS when the console is made (at import): the CLI's tables and messages
+# would wrap at 80 columns for the whole run, unlike under plain pytest.
+os.environ.pop("COLUMNS", None)
+
 POSTGRES_URL = os.environ.get(
     "CIRCLEBOOK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping tests.
 REQUIRE_SERVICES = os.environ.get("CIRCLEBOOK_REQUIRE_SERVICES") == "1"
 SECRET = "test-secret-key-0123456789abcdef-0123456789"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` runs under pytest-xdist: see tests/scheduling.py."""
+    if config.getoption("dist") != "load":  # another --dist was asked for
+        return None
+    from tests.scheduling import ModuleFixtureScheduling
+
+    return ModuleFixtureScheduling(config, log)
 
 
 def services_unavailable(what: str, why: object) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -49,7 +50,10 @@ class WebPushSender:
     def __init__(self, key: ec.EllipticCurvePrivateKey, subject: str) -> None:
         self._vapid = Vapid02(private_key=key)
         self._subject = subject
-        self._client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        # Made on the first send: building its TLS context costs a noticeable
+        # fraction of a second, and most servers (and every app a test builds) never push.
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         # One signed token per push service origin, reused until near its expiry.
         self._tokens: dict[str, tuple[float, str]] = {}
 
@@ -89,7 +93,7 @@ class WebPushSender:
             # RFC 8030, 5.4: a newer message with the same Topic replaces one not yet delivered.
             headers["Topic"] = topic
         try:
-            answer = self._client.post(subscription.endpoint, content=body, headers=headers)
+            answer = self._http().post(subscription.endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:
             log.warning("a push service did not answer: %s", type(exc).__name__)
             return Delivery.FAILED
@@ -100,5 +104,13 @@ class WebPushSender:
         log.warning("a push service answered %s", answer.status_code)
         return Delivery.FAILED
 
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+            return self._client
+
     def close(self) -> None:
-        self._client.close()
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
