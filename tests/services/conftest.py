@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from tests.conftest import LIMITS_OFF, SECRET, FakeClock
-from tests.services.world import Heard, RecordingSms, World
 
 from circlebook.app import policy_from
 from circlebook.services.recent_sign_ins import RecentSignIns
@@ -25,6 +23,8 @@ from circlebook.storage import migrate
 from circlebook.storage.database import make_engine
 from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.conftest import LIMITS_OFF, SECRET, FakeClock
+from tests.services.world import Heard, RecordingSms, World
 
 # `sqlite://` is one database per connection, and SQLAlchemy gives each thread one
 # connection of its own: every use case runs in the test's thread, so all of them

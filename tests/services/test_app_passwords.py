@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.services.world import World
 
 from circlebook.domain.errors import ConflictError, NotAuthenticatedError, NotFoundError
 from circlebook.services import app_passwords
 from circlebook.services.app_passwords import MAX_APP_PASSWORDS
 from circlebook.services.runtime import Runtime
+from tests.services.world import World
 
 
 def test_an_app_password_signs_its_account_in_by_phone_or_id(rt: Runtime, world: World) -> None:

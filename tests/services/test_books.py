@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.services.world import VIA, World
 
 from circlebook.domain.errors import (
     ConflictError,
@@ -16,6 +15,7 @@ from circlebook.domain.model import Role
 from circlebook.services import books, entries, invitations
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
+from tests.services.world import VIA, World
 
 
 def test_creating_a_book_makes_the_caller_its_owner_and_only_entry(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.services.world import World
 
 from circlebook.domain.errors import (
     ConflictError,
@@ -14,6 +13,7 @@ from circlebook.domain.errors import (
 from circlebook.services import books, entries
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
+from tests.services.world import World
 
 
 def stored_entry(world: World, book_id: str, entry_id: str) -> tuple[str, frozenset[str]] | None:

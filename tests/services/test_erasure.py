@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.services.world import VIA, World
 
 from circlebook.domain.errors import InvalidInputError, NotAuthenticatedError
 from circlebook.services import auth, books, entries, invitations, privacy
 from circlebook.services.invitations import Invitee
 from circlebook.services.runtime import Runtime
+from tests.services.world import VIA, World
 
 
 def test_erasure_needs_the_persons_own_number_typed_in(rt: Runtime, world: World) -> None:

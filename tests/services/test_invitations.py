@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import FakeClock
-from tests.services.world import VIA, World
 
 from circlebook.domain.errors import (
     ForbiddenError,
@@ -18,6 +16,8 @@ from circlebook.domain.model import Role
 from circlebook.services import books, entries, invitations
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
+from tests.conftest import FakeClock
+from tests.services.world import VIA, World
 
 
 def pending_phones(rt: Runtime, world: World, owner_id: str, book_id: str) -> list[str]:

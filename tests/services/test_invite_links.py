@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import FakeClock
-from tests.services.world import VIA, World
 
 from circlebook.domain.errors import (
     ConflictError,
@@ -17,6 +15,8 @@ from circlebook.domain.errors import (
 from circlebook.services import auth, books, invitations, invite_links
 from circlebook.services.invitations import Invitee, Outcome, Status
 from circlebook.services.runtime import Runtime
+from tests.conftest import FakeClock
+from tests.services.world import VIA, World
 
 
 def token_of(outcome: Outcome) -> str:

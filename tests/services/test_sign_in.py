@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import FakeClock
-from tests.services.world import World, phone
 
 from circlebook.domain.errors import (
     InvalidCodeError,
@@ -18,6 +16,8 @@ from circlebook.domain.errors import (
 )
 from circlebook.services import auth
 from circlebook.services.runtime import Runtime
+from tests.conftest import FakeClock
+from tests.services.world import World, phone
 
 ME = phone(1)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import FakeClock
-from tests.services.world import World
 
 from circlebook.domain.errors import StaleSyncTokenError
 from circlebook.services import auth, entries, events
 from circlebook.services.invitations import Invitee
 from circlebook.services.runtime import Runtime
 from circlebook.services.sweep import sweep
+from tests.conftest import FakeClock
+from tests.services.world import World
 
 
 def test_the_sweep_deletes_expired_invitations_and_keeps_live_ones(

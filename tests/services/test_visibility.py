@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from tests.services.world import World
 
 from circlebook.domain.errors import BadSyncTokenError, StaleSyncTokenError
 from circlebook.domain.model import Account, Entry
 from circlebook.services import books, entries
 from circlebook.services.runtime import Runtime
+from tests.services.world import World
 
 
 @dataclass
