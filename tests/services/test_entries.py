@@ -10,7 +10,7 @@ from circlebook.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from circlebook.services import books, entries
+from circlebook.services import books, entries, events
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
 from tests.services.world import World
@@ -159,3 +159,26 @@ def test_a_member_who_left_can_be_invited_back(rt: Runtime, world: World) -> Non
     entries.remove_entry(rt, member, summary.book.id, mine.id)
     (outcome,) = world.invite(owner, summary.book.id, Invitee(member.phone))
     assert outcome.status is Status.INVITED
+
+
+def test_a_member_who_leaves_is_reported_removed_at_the_others_next_sync(
+    rt: Runtime, world: World
+) -> None:
+    owner = world.person("Owner")
+    summary, _ = world.book(owner)
+    member, mine = world.member(owner, summary.book.id, "Member")
+    other, _ = world.member(owner, summary.book.id, "Other")
+    token = entries.fetch_entries(rt, other, summary.book.id).sync_token
+    entries.remove_entry(rt, member, summary.book.id, mine.id)
+    delta = entries.fetch_entries(rt, other, summary.book.id, since=token)
+    assert (delta.entries, delta.removed) == ([], [mine.id])
+
+
+def test_a_member_who_left_no_longer_follows_the_book(rt: Runtime, world: World) -> None:
+    owner = world.person("Owner")
+    summary, _ = world.book(owner)
+    member, mine = world.member(owner, summary.book.id, "Member")
+    assert list(events.subscribe(rt, member).viewers) == [summary.book.id]
+    entries.remove_entry(rt, member, summary.book.id, mine.id)
+    assert events.subscribe(rt, member).viewers == {}
+    assert events.viewer_of(rt, member, summary.book.id) is None
