@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/mypy bench
+	$(BIN)/lint-imports
 
 demo: $(STAMP)
 	$(BIN)/circlebook demo
@@ -57,4 +58,4 @@ bench-peers: $(STAMP)
 	$(BIN)/python -m bench.peers $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache .coverage
