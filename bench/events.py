@@ -292,6 +292,21 @@ async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[str]:
             yield line.removesuffix(b"\r").decode()
 
 
+async def _ask_for_events(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: tuple[str, int], token: str
+) -> None:
+    """Send GET /v1/events on an open connection and read the head of a 200 answer."""
+    request = (
+        f"GET /v1/events HTTP/1.1\r\nHost: {address[0]}:{address[1]}\r\n"
+        f"Authorization: Bearer {token}\r\n"
+        "Accept: text/event-stream\r\n\r\n"
+    )
+    writer.write(request.encode())
+    status = await _head(reader)
+    if status != 200:
+        raise StreamClosedError(f"GET /v1/events answered {status}")
+
+
 async def hold_stream(
     address: tuple[str, int],
     n: int,
@@ -312,15 +327,7 @@ async def hold_stream(
     writer: asyncio.StreamWriter | None = None
     try:
         reader, writer = await asyncio.open_connection(*address)
-        request = (
-            f"GET /v1/events HTTP/1.1\r\nHost: {address[0]}:{address[1]}\r\n"
-            f"Authorization: Bearer {owner.person.token}\r\n"
-            "Accept: text/event-stream\r\n\r\n"
-        )
-        writer.write(request.encode())
-        status = await _head(reader)
-        if status != 200:
-            raise StreamClosedError(f"GET /v1/events answered {status}")
+        await _ask_for_events(reader, writer, address, owner.person.token)
         async for event in aparse(_lines(reader)):
             if event.type == "invitation.accepted":
                 streams.arrived(n, event.data)

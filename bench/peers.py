@@ -330,6 +330,27 @@ def _advantage(
     return theirs.p50_ms / ours.p50_ms if ours.p50_ms else None
 
 
+def _comparisons(
+    row: Row, ours: Figures, peers: list[Figures], at_target: bool
+) -> tuple[list[str], list[str]]:
+    """A row's `vs peer` cells, and its targets against each peer with whether they were met."""
+    targets = TARGETS.get(row.key, {})
+    cells: list[str] = []
+    goals: list[str] = []
+    for p in peers:
+        theirs = p.samples.get(row.peer_key or row.key)
+        adv = _advantage(row, ours.samples.get(row.key), theirs)
+        at_least = row.rate and theirs is not None and not theirs.runs
+        cells.append("" if adv is None else f"{'>' if at_least else ''}{adv:,.1f}x")
+        want = targets.get(p.server)
+        if want:
+            verdict = ""
+            if at_target and adv is not None:
+                verdict = " met" if adv >= want else " NOT met"
+            goals.append(f"{p.server} >= {want:g}x{verdict}")
+    return cells, goals
+
+
 def table(size: int, everyone: list[Figures], connections: int) -> str:
     ours = next((f for f in everyone if f.server == "circlebook"), None)
     peers = [f for f in everyone if f.server != "circlebook"]
@@ -348,19 +369,8 @@ def table(size: int, everyone: list[Figures], connections: int) -> str:
             mine = f.server == "circlebook" or not row.peer_key
             cells.append(_cell(row, f.samples.get(row.key) if mine else None))
         if ours:
-            targets = TARGETS.get(row.key, {})
-            goals = []
-            for p in peers:
-                theirs = p.samples.get(row.peer_key or row.key)
-                adv = _advantage(row, ours.samples.get(row.key), theirs)
-                at_least = row.rate and theirs is not None and not theirs.runs
-                cells.append("" if adv is None else f"{'>' if at_least else ''}{adv:,.1f}x")
-                want = targets.get(p.server)
-                if want:
-                    verdict = ""
-                    if at_target and adv is not None:
-                        verdict = " met" if adv >= want else " NOT met"
-                    goals.append(f"{p.server} >= {want:g}x{verdict}")
+            advantages, goals = _comparisons(row, ours, peers, at_target)
+            cells += advantages
             if judged:
                 cells.append("; ".join(goals))
         grid.append(cells)

@@ -401,6 +401,44 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGHUP, handler)
 
 
+def app_password_basic(client: httpx.Client, member: seed.Person) -> str:
+    """Basic credentials for CardDAV: an app password made for `member`."""
+    made = client.post("/v1/app-passwords", headers=member.headers, json={"label": "bench phone"})
+    if made.status_code != 201:
+        raise RuntimeError(f"could not make an app password: {made.text[:300]}")
+    return base64.b64encode(
+        f"{made.json()['user_name']}:{made.json()['password']}".encode()
+    ).decode()
+
+
+def measured_targets(member: seed.Person, book_id: str, basic: str) -> list[Target]:
+    """The requests to load circlebook with, each answered as it is in use."""
+    bearer = (("Authorization", f"Bearer {member.token}"),)
+    return [
+        Target("GET /v1/health", "/v1/health"),
+        Target("GET /v1/me (bearer)", "/v1/me", headers=bearer, judged=True),
+        Target(
+            "GET /v1/books/{id} (bearer)",
+            f"/v1/books/{book_id}",
+            headers=bearer,
+            judged=True,
+        ),
+        Target(
+            "PROPFIND Depth 0, CTag (Basic)",
+            f"/dav/addressbooks/{member.account_id}/{book_id}/",
+            method="PROPFIND",
+            headers=(
+                ("Authorization", f"Basic {basic}"),
+                ("Depth", "0"),
+                ("Content-Type", "application/xml; charset=utf-8"),
+            ),
+            body=PROPFIND_CTAG,
+            expect=207,
+            judged=True,
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bare_server is not None:
@@ -440,39 +478,9 @@ def main(argv: list[str] | None = None) -> int:
             owner = seed.sign_in(client, outbox, seed.OWNER_PHONE, "Bench Owner")
             member = seed.sign_in(client, outbox, seed.MEMBER_PHONE, "Bench Member")
             book_id, _ = seed.create_book(client, owner, member, 2)
-            made = client.post(
-                "/v1/app-passwords", headers=member.headers, json={"label": "bench phone"}
-            )
-            if made.status_code != 201:
-                raise RuntimeError(f"could not make an app password: {made.text[:300]}")
-            basic = base64.b64encode(
-                f"{made.json()['user_name']}:{made.json()['password']}".encode()
-            ).decode()
-            bearer = (("Authorization", f"Bearer {member.token}"),)
+            basic = app_password_basic(client, member)
             bare = Target("bare Starlette, 1 KB JSON (reference)", "/small")
-            targets = [
-                Target("GET /v1/health", "/v1/health"),
-                Target("GET /v1/me (bearer)", "/v1/me", headers=bearer, judged=True),
-                Target(
-                    "GET /v1/books/{id} (bearer)",
-                    f"/v1/books/{book_id}",
-                    headers=bearer,
-                    judged=True,
-                ),
-                Target(
-                    "PROPFIND Depth 0, CTag (Basic)",
-                    f"/dav/addressbooks/{member.account_id}/{book_id}/",
-                    method="PROPFIND",
-                    headers=(
-                        ("Authorization", f"Basic {basic}"),
-                        ("Depth", "0"),
-                        ("Content-Type", "application/xml; charset=utf-8"),
-                    ),
-                    body=PROPFIND_CTAG,
-                    expect=207,
-                    judged=True,
-                ),
-            ]
+            targets = measured_targets(member, book_id, basic)
             check(bare_url, bare)
             for target in targets:
                 check(server.base_url, target)

@@ -311,6 +311,37 @@ def applied(early: dict[str, Any], delta: dict[str, Any]) -> dict[str, dict[str,
     return view
 
 
+def compare_delta_syncs(
+    live: Live,
+    owner: Person,
+    people: list[Person],
+    book_id: str,
+    early: dict[str, dict[str, Any] | None],
+) -> tuple[int, list[str]]:
+    """How many delta syncs from the `early` tokens were compared with a full fetch, and
+    the phones whose delta applied to their early view differs from it."""
+    mismatched: list[str] = []
+    compared = 0
+    for p in [owner, *people]:
+        before = early.get(p.phone)
+        if before is None:
+            continue
+        since = f"/v1/books/{book_id}/entries?since={before['sync_token']}"
+        delta, _ = call(live, "GET", since, p.token)
+        full = snapshot(live, p, book_id)
+        if delta.status_code == 404 or full is None:
+            continue  # no longer a member
+        if delta.status_code == 410 and p is not owner:
+            # Left and joined again since the token: its view started over, and
+            # the server says so instead of answering a delta from before.
+            continue
+        assert delta.status_code == 200, delta.text
+        compared += 1
+        if applied(before, delta.json()) != {e["id"]: e for e in full["entries"]}:
+            mismatched.append(p.phone)
+    return compared, mismatched
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def kill_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend that the server migrates itself."""
@@ -391,25 +422,7 @@ def test_sigkill_at_random_moments_loses_no_answered_write_and_leaves_none_half_
             entry = own_entry(live, p, book_id)
             lost += lost_writes(p, entry["name"] if entry else None)
 
-        mismatched: list[str] = []
-        compared = 0
-        for p in [owner, *people]:
-            before = early.get(p.phone)
-            if before is None:
-                continue
-            since = f"/v1/books/{book_id}/entries?since={before['sync_token']}"
-            delta, _ = call(live, "GET", since, p.token)
-            full = snapshot(live, p, book_id)
-            if delta.status_code == 404 or full is None:
-                continue  # no longer a member
-            if delta.status_code == 410 and p is not owner:
-                # Left and joined again since the token: its view started over, and
-                # the server says so instead of answering a delta from before.
-                continue
-            assert delta.status_code == 200, delta.text
-            compared += 1
-            if applied(before, delta.json()) != {e["id"]: e for e in full["entries"]}:
-                mismatched.append(p.phone)
+        compared, mismatched = compare_delta_syncs(live, owner, people, book_id, early)
     broken = half_done(kill_url, book_id)
 
     writes = [w for p in [owner, *people] for w in p.writes]

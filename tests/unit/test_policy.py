@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import MISSING, fields
 
-from circlebook.app import policy_from
+from circlebook.composition import policy_from
 from circlebook.services.runtime import Policy
 from circlebook.settings import load_settings
 

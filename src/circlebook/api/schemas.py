@@ -329,7 +329,8 @@ class PushSubscriptionIn(Body):
 
     endpoint: Annotated[str, Field(min_length=1, max_length=4096)]
     keys: PushKeys
-    expirationTime: int | None = Field(default=None, description="ignored")
+    # The browser's own field name, which the body must match.
+    expirationTime: int | None = Field(default=None, description="ignored")  # noqa: N815
 
 
 class PushSubscriptionOut(BaseModel):

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape, quoteattr
 
-import defusedxml.ElementTree as safe_tree
+import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
 DAV = "DAV:"
@@ -50,7 +50,7 @@ def parse(body: bytes) -> Element | None:
     if not body.strip():
         return None
     try:
-        root: Element = safe_tree.fromstring(
+        root: Element = defusedxml.ElementTree.fromstring(
             body, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
     except (ParseError, DefusedXmlException, ValueError) as exc:

@@ -49,6 +49,26 @@ IN_FLIGHT_LIMIT = 10_000
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def _live_gauge(name: str, documentation: str, registry: CollectorRegistry) -> Gauge:
+    """A gauge of what is open now: with several workers, the figures of the live ones add up."""
+    return Gauge(name, documentation, registry=registry, multiprocess_mode="livesum")
+
+
+def _pool_gauges(registry: CollectorRegistry) -> tuple[Gauge, Gauge]:
+    """The database pool's connections checked out now, and its size (see `watch_pool`)."""
+    in_use = _live_gauge(
+        "circlebook_db_connections_in_use",
+        "Database connections checked out of the pool now.",
+        registry,
+    )
+    size = _live_gauge(
+        "circlebook_db_pool_size",
+        "Connections the database pool keeps (its size, without overflow).",
+        registry,
+    )
+    return in_use, size
+
+
 class Metrics:
     """The server's metrics, in a registry of their own (one per app, none at import time)."""
 
@@ -67,11 +87,10 @@ class Metrics:
             ["route", "method"],
             registry=registry,
         )
-        self.streams = Gauge(
+        self.streams = _live_gauge(
             "circlebook_event_streams_open",
             "Event streams (GET /v1/events) open now.",
-            registry=registry,
-            multiprocess_mode="livesum",
+            registry,
         )
         self.texts = Counter(
             "circlebook_texts_sent",
@@ -85,18 +104,7 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
-        self.pool_in_use = Gauge(
-            "circlebook_db_connections_in_use",
-            "Database connections checked out of the pool now.",
-            registry=registry,
-            multiprocess_mode="livesum",
-        )
-        self.pool_size = Gauge(
-            "circlebook_db_pool_size",
-            "Connections the database pool keeps (its size, without overflow).",
-            registry=registry,
-            multiprocess_mode="livesum",
-        )
+        self.pool_in_use, self.pool_size = _pool_gauges(registry)
         self.broker_lag = Histogram(
             "circlebook_broker_lag_seconds",
             "Time from publishing a committed event to hearing it back from the broker.",

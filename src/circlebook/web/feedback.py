@@ -14,7 +14,8 @@ from circlebook.domain import errors
 from circlebook.services.ports import DeliveryError
 
 
-def N_(text: str) -> str:
+# gettext's name for a marker the catalog tools extract (Babel's default keywords).
+def N_(text: str) -> str:  # noqa: N802
     """Mark a message for the catalog; it is translated when the page is rendered."""
     return text
 

@@ -51,7 +51,7 @@ async def _follow(
         )
 
 
-async def _stream(
+async def _stream(  # noqa: C901
     rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, last_event_id: str | None
 ) -> AsyncGenerator[bytes, None]:
     # Attach before reading where the log stands, so nothing committed in between
