@@ -92,39 +92,13 @@ def invite_into(
     now = rt.clock.now()
     # Counted as deleted, before this unit of work commits: it fails only if the request does.
     rt.tally.invitations_ended("expired", purge_expired(uow, now))
-    outcomes = _sort_out(rt, uow, book, owner, invitees, region, now)
-    _drop_opted_out(rt, uow, outcomes, invitees)
-    fresh = [o for o in outcomes if isinstance(o, Invitation)]
-    _spend_quota(uow, owner, len(fresh), now, rt.policy)
-    texts: list[reach.Text] = []
-    done: list[Outcome] = []
-    for i, item in enumerate(outcomes):
-        if isinstance(item, Outcome):
-            done.append(item)
-            continue
-        done.append(_ask(rt, uow, item, invitees[i].phone, book, via, owner_name, texts))
-    return Invited(done, texts)
-
-
-def _sort_out(
-    rt: Runtime,
-    uow: UnitOfWork,
-    book: Book,
-    owner: Account,
-    invitees: Sequence[Invitee],
-    region: str,
-    now: datetime,
-) -> list[Outcome | Invitation]:
-    """For each invitee, in order: why no invitation is made, or the invitation to make."""
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
     expires = stamp(now + timedelta(days=rt.policy.invitation_ttl_days))
     outcomes: list[Outcome | Invitation] = []
     for i, invitee in enumerate(invitees):
         try:
-            phone = normalize_phone(invitee.phone, region, field=f"invitees[{i}].phone")
-            name = clean_name(invitee.name, field=f"invitees[{i}].name") if invitee.name else None
-            tags = normalize_tags(invitee.tags, field=f"invitees[{i}].tags")
+            phone, name, tags = _read_invitee(i, invitee, region)
         except CirclebookError as exc:
             outcomes.append(
                 Outcome(invitee.phone, Status.INVALID, reason=exc.detail, field=exc.field)
@@ -139,7 +113,24 @@ def _sort_out(
                 Invitation(new_id("i"), book.id, phone, name, tags, owner.id, stamp(now), expires)
             )
             invited.add(phone)
-    return outcomes
+    _drop_opted_out(rt, uow, outcomes, invitees)
+    fresh = [o for o in outcomes if isinstance(o, Invitation)]
+    _spend_quota(uow, owner, len(fresh), now, rt.policy)
+    texts: list[reach.Text] = []
+    done: list[Outcome] = []
+    for i, item in enumerate(outcomes):
+        if isinstance(item, Outcome):
+            done.append(item)
+            continue
+        done.append(_ask(rt, uow, item, invitees[i].phone, book, via, owner_name, texts))
+    return Invited(done, texts)
+
+
+def _read_invitee(i: int, invitee: Invitee, region: str) -> tuple[str, str | None, frozenset[str]]:
+    """The invitee's number, name and tags as stored; errors name the invitee's place."""
+    phone = normalize_phone(invitee.phone, region, field=f"invitees[{i}].phone")
+    name = clean_name(invitee.name, field=f"invitees[{i}].name") if invitee.name else None
+    return phone, name, normalize_tags(invitee.tags, field=f"invitees[{i}].tags")
 
 
 def _drop_opted_out(

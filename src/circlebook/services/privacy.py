@@ -8,8 +8,7 @@ from typing import Any
 
 from circlebook.domain.dav_push import Registration as DavPushRegistration
 from circlebook.domain.errors import InvalidInputError
-from circlebook.domain.model import Account, AppPassword, Book, Entry, Invitation, Role, Session
-from circlebook.domain.push import PushSubscription
+from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.phonebook.numbers import region_of
 from circlebook.services import auth
@@ -46,20 +45,27 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
         chain = uow.ledger.all(account.id)
     return {
         "exported_at": now,
-        "account": {
-            "id": account.id,
-            "phone": account.phone,
-            "name": account.name,
-            "created_at": account.created_at,
-        },
-        "sessions": [_session(s, current=hashed == mine) for s, hashed in sessions],
-        "app_passwords": [_app_password(p) for p in passwords],
-        "push_subscriptions": [_push_subscription(p) for p in pushes],
+        "account": _pick(account, "id", "phone", "name", "created_at"),
+        "sessions": [
+            {**_pick(s, "id", "device", "created_at", "last_used_at"), "current": hashed == mine}
+            for s, hashed in sessions
+        ],
+        "app_passwords": [_pick(p, "id", "label", "created_at", "last_used_at") for p in passwords],
+        "push_subscriptions": [
+            _pick(p, "id", "session_id", "endpoint", "language", "created_at", "updated_at")
+            for p in pushes
+        ],
         "dav_push_registrations": [_dav_push_registration(r) for r in registrations],
         "books": books,
         "invitations_sent": [_invitation_sent(i, book) for i, book in sent],
         "ledger": chain,
     }
+
+
+def _pick(record: object, *names: str) -> Document:
+    """The named fields of a record. An export names what it shows rather than dumping
+    records whole, so that a secret a record gains later does not leak into it."""
+    return {name: getattr(record, name) for name in names}
 
 
 def _book(uow: UnitOfWork, book: Book, me: Entry) -> Document:
@@ -72,44 +78,12 @@ def _book(uow: UnitOfWork, book: Book, me: Entry) -> Document:
     }
 
 
-def _session(s: Session, *, current: bool) -> Document:
-    return {
-        "id": s.id,
-        "device": s.device,
-        "created_at": s.created_at,
-        "last_used_at": s.last_used_at,
-        "current": current,
-    }
-
-
-def _app_password(p: AppPassword) -> Document:
-    return {
-        "id": p.id,
-        "label": p.label,
-        "created_at": p.created_at,
-        "last_used_at": p.last_used_at,
-    }
-
-
-def _push_subscription(p: PushSubscription) -> Document:
-    return {
-        "id": p.id,
-        "session_id": p.session_id,
-        "endpoint": p.endpoint,
-        "language": p.language,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-    }
-
-
 def _dav_push_registration(r: DavPushRegistration) -> Document:
+    # The collection is a book's id, or empty for the account's home.
     return {
-        "id": r.id,
+        **_pick(r, "id"),
         "book_id": r.collection or None,
-        "push_resource": r.push_resource,
-        "expires_at": r.expires_at,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
+        **_pick(r, "push_resource", "expires_at", "created_at", "updated_at"),
     }
 
 
