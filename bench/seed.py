@@ -1,7 +1,7 @@
 """Putting data in place: people and books through the API, bulk rows straight into the tables.
 
 Bulk rows are written exactly as the services write them: an accepted member's
-entry as in `services.invitations.accept` (one book version per accept, the
+entry as in `services.answers.accept` (one book version per accept, the
 invitation's id kept on the entry, the views of the members who see it moved),
 tags with `join_tags`, times with `stamp`.
 """

@@ -36,7 +36,7 @@ from circlebook.storage import backup as backup_store
 from circlebook.storage import migrate as migrations
 from circlebook.storage import restore as restore_store
 from circlebook.storage.archive import ArchiveError
-from circlebook.storage.backup import BackupError
+from circlebook.storage.backup import BackupError, Summary
 from circlebook.storage.database import make_engine
 
 err = Console(stderr=True)
@@ -87,14 +87,17 @@ def _backup_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def _rows_of(summary: Summary) -> str:
+    return f"{sum(summary.rows.values())} rows of {len(summary.rows)} tables"
+
+
 def backup(database_url: str | None, file: Path) -> None:
     """Write a consistent, portable backup of the database to `file`."""
     url = _database_url(database_url)
     with _backup_errors():
         summary = backup_store.back_up(url, file)
     err.print(
-        f"backed up {sum(summary.rows.values())} rows of {len(summary.rows)} tables "
-        f"(schema revision {summary.revision}) to {file}",
+        f"backed up {_rows_of(summary)} (schema revision {summary.revision}) to {file}",
         soft_wrap=True,
     )
 
@@ -105,8 +108,8 @@ def restore(database_url: str | None, file: Path) -> None:
     with _backup_errors():
         summary = restore_store.restore(url, file)
     err.print(
-        f"restored {sum(summary.rows.values())} rows of {len(summary.rows)} tables "
-        f"(schema revision {summary.revision}); the database is at revision {migrations.head()}",
+        f"restored {_rows_of(summary)} (schema revision {summary.revision}); "
+        f"the database is at revision {migrations.head()}",
         soft_wrap=True,
     )
 

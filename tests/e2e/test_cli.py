@@ -32,6 +32,7 @@ MEIMEI = ("+8615100151002", "Han Meimei")  # "Han Meimei" in the owner's address
 FANG = ("+8615100151003", "Wang Fang")  # "王芳" in the owner's address book
 PROMPTED = "+8615100151004"
 MISTYPED = "+8615100151005"
+NEWCOMER = ("+8615100151012", "Zhao Xin")  # signs in, is in no book and asked to none
 ZHOU = "+8615100151011"  # in the owner's address book; never signs in
 
 
@@ -394,6 +395,16 @@ def test_a_non_owner_cannot_dissolve_a_book(owner: Terminal, meimei: Terminal) -
     line = meimei.fails("dissolve", "Not yours", "--yes")
     assert line == "circlebook: only the book's owner may do this"
     assert book in {b["id"] for b in owner.json("books")}
+
+
+def test_a_newcomer_is_told_there_are_no_books_and_no_invitations_and_scripts_get_empty_lists(
+    server: Server, terminal: Callable[[], Terminal]
+) -> None:
+    term = signed_in(server, terminal(), NEWCOMER)
+    assert term.cli("books").strip() == "No books yet: `circlebook create TITLE` starts one."
+    assert term.cli("inbox").strip() == "No invitations."
+    assert term.json("books") == []
+    assert term.json("inbox") == []
 
 
 def test_commands_before_login_say_to_log_in(terminal: Callable[[], Terminal]) -> None:

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
 from circlebook.domain.ledger import verify
-from circlebook.services import auth, books
-from circlebook.services import invitations as invitation_service
+from circlebook.services import answers, auth, books
 from circlebook.storage.schema import ledger
 from tests.conftest import FakeClock, sign_in
 from tests.e2e.dav import book_with
@@ -329,9 +328,9 @@ def test_concurrent_changes_to_one_account_chain_without_a_gap_or_a_fork(
     def answer(book_id: str) -> None:
         # Half accept and half decline at once: every answer appends to one chain.
         if book_ids.index(book_id) % 2:
-            invitation_service.decline(rt, account, invitations[book_id])
+            answers.decline(rt, account, invitations[book_id])
         else:
-            invitation_service.accept(rt, account, invitations[book_id])
+            answers.accept(rt, account, invitations[book_id])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(answer, book_ids))
@@ -355,7 +354,7 @@ def test_renames_and_joins_at_once_neither_fail_nor_lose_a_record(
         if n < len(joiners):
             joiner = joiners[n]
             account = auth.authenticate(rt, joiner.token)
-            invitation_service.accept(rt, account, waiting[joiner.phone])
+            answers.accept(rt, account, waiting[joiner.phone])
         else:
             books.rename_book(rt, auth.authenticate(rt, owner.token), book_id, f"Busy {n}")
 

@@ -132,3 +132,12 @@ def test_odd_ids_and_tokens_in_paths_are_404_or_400(people: Any) -> None:
     assert_problem(owner.get(f"/v1/books/{book['id']}/entries", params={"since": "x" * 65}), 422)
     assert_problem(owner.get(f"/v1/books/{book['id']}/entries", params={"since": "5.abc"}), 400)
     assert_problem(owner.get(f"/v1/books/{book['id']}/entries?exclude_self=maybe"), 422)
+
+
+def test_an_unknown_route_and_an_unknown_record_answer_the_same_problem_type(
+    client: TestClient,
+) -> None:
+    no_route = assert_problem(client.get("/v1/no-such-route"), 404)
+    no_link = assert_problem(client.get("/v1/invites/no-such-link"), 404)
+    assert no_route["type"] == no_link["type"] == "urn:circlebook:problem:not-found"
+    assert no_route["title"] == no_link["title"] == "Not found"

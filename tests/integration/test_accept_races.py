@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from circlebook.domain.errors import NotFoundError
-from circlebook.services import auth, invitations
+from circlebook.services import answers, auth
 from circlebook.services.runtime import Runtime
 
 OWNER, A = "+8613800138301", "+8613800138302"
@@ -50,7 +50,7 @@ def test_racing_accepts_yield_exactly_one_entry(
     client: TestClient, people: Any, engine: Engine
 ) -> None:
     rt, account, inv, book_id = setup(client, people)
-    results = race([lambda: invitations.accept(rt, account, inv)] * RACERS)
+    results = race([lambda: answers.accept(rt, account, inv)] * RACERS)
     assert not [r for r in results if isinstance(r, Exception)]
     assert len({r.id for r in results}) == 1
     assert entries_of(engine, book_id) == 2
@@ -62,8 +62,8 @@ def test_racing_accept_and_decline_leave_one_consistent_answer(
     rt, account, inv, book_id = setup(client, people)
     results = race(
         [
-            lambda: invitations.accept(rt, account, inv),
-            lambda: invitations.decline(rt, account, inv),
+            lambda: answers.accept(rt, account, inv),
+            lambda: answers.decline(rt, account, inv),
         ]
     )
     accepted, declined = results

@@ -37,10 +37,12 @@ PROBLEMS: dict[type[errors.CirclebookError], tuple[int, str, str]] = {
     DeliveryError: (503, "sms-unavailable", "The code could not be sent"),
 }
 
-_HTTP_SLUGS = {
+# Starlette's own errors (an unknown route, a wrong method, a body too large). Where one
+# means what a domain error means, it takes that error's row: one type, one title.
+_HTTP_SLUGS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "Bad request"),
-    401: ("not-authenticated", "Not signed in"),
-    404: ("not-found", "Not found"),
+    401: PROBLEMS[errors.NotAuthenticatedError][1:],
+    404: PROBLEMS[errors.NotFoundError][1:],
     405: ("method-not-allowed", "Method not allowed"),
     413: ("too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
@@ -70,7 +72,7 @@ def problem(
 
 
 def from_error(exc: errors.CirclebookError, instance: str | None = None) -> Response:
-    status, slug, title = nearest(PROBLEMS, exc) or (400, "bad-request", "Bad request")
+    status, slug, title = nearest(PROBLEMS, exc) or (400, *_HTTP_SLUGS[400])
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {"field": exc.field}
     if isinstance(exc, errors.RateLimitedError):

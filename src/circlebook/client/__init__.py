@@ -3,6 +3,7 @@
 It imports nothing from the server side, so it can be used wherever httpx runs.
 """
 
+from circlebook.client.async_sdk import AsyncClient
 from circlebook.client.errors import (
     ApiError,
     AuthenticationError,
@@ -36,7 +37,7 @@ from circlebook.client.models import (
     Reminder,
     Session,
 )
-from circlebook.client.sdk import AsyncClient, Client
+from circlebook.client.sdk import Client
 from circlebook.client.sync import LocalBook, SyncReport
 
 __all__ = [

@@ -11,27 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-from circlebook.client.models import (
-    Accepted,
-    Account,
-    AppPassword,
-    Book,
-    BookAudience,
-    CreatedBook,
-    EntriesPage,
-    Entry,
-    Invitation,
-    Invitee,
-    InviteLink,
-    Joined,
-    LedgerPage,
-    NewAppPassword,
-    Outcome,
-    PendingInvitation,
-    Reminder,
-    Session,
-    SignedInDevice,
-)
+from circlebook.client import models
 
 T = TypeVar("T")
 
@@ -55,7 +35,7 @@ def _none(_: Any) -> None:
     return None
 
 
-def _invitees(invitees: Sequence[Invitee]) -> list[dict[str, Any]]:
+def _invitees(invitees: Sequence[models.Invitee]) -> list[dict[str, Any]]:
     return [i.to_json() for i in invitees]
 
 
@@ -74,14 +54,14 @@ def request_code(phone: str, region: str | None) -> Call[int]:
 
 def sign_in(
     phone: str, code: str, device: str, name: str | None, region: str | None
-) -> Call[Session]:
+) -> Call[models.Session]:
     body: dict[str, Any] = _with_region({"phone": phone, "code": code, "device": device}, region)
     if name:
         body["name"] = name
     return Call(
         "POST",
         "/v1/auth/sessions",
-        lambda d: Session(d["token"], Account.from_json(d["account"])),
+        lambda d: models.Session(d["token"], models.Account.from_json(d["account"])),
         body,
     )
 
@@ -90,62 +70,68 @@ def sign_out() -> Call[None]:
     return Call("DELETE", "/v1/auth/sessions/current", _none)
 
 
-def me() -> Call[Account]:
-    return Call("GET", "/v1/me", Account.from_json)
+def me() -> Call[models.Account]:
+    return Call("GET", "/v1/me", models.Account.from_json)
 
 
-def rename_me(name: str) -> Call[Account]:
-    return Call("PATCH", "/v1/me", Account.from_json, {"name": name})
+def rename_me(name: str) -> Call[models.Account]:
+    return Call("PATCH", "/v1/me", models.Account.from_json, {"name": name})
 
 
 def create_book(
-    title: str, invitees: Sequence[Invitee], name: str | None, region: str | None
-) -> Call[CreatedBook]:
+    title: str, invitees: Sequence[models.Invitee], name: str | None, region: str | None
+) -> Call[models.CreatedBook]:
     body: dict[str, Any] = _with_region({"title": title, "invitees": _invitees(invitees)}, region)
     if name:
         body["name"] = name
     return Call(
         "POST",
         "/v1/books",
-        lambda d: CreatedBook(Book.from_json(d), [Outcome.from_json(o) for o in d["outcomes"]]),
+        lambda d: models.CreatedBook(
+            models.Book.from_json(d), [models.Outcome.from_json(o) for o in d["outcomes"]]
+        ),
         body,
     )
 
 
-def books() -> Call[list[Book]]:
-    return Call("GET", "/v1/books", lambda d: [Book.from_json(b) for b in d["books"]])
+def books() -> Call[list[models.Book]]:
+    return Call("GET", "/v1/books", lambda d: [models.Book.from_json(b) for b in d["books"]])
 
 
-def book(book_id: str) -> Call[Book]:
-    return Call("GET", f"/v1/books/{_seg(book_id)}", Book.from_json)
+def book(book_id: str) -> Call[models.Book]:
+    return Call("GET", f"/v1/books/{_seg(book_id)}", models.Book.from_json)
 
 
-def hand_on(book_id: str, entry_id: str) -> Call[Book]:
-    return Call("POST", f"/v1/books/{_seg(book_id)}/owner", Book.from_json, {"entry_id": entry_id})
+def hand_on(book_id: str, entry_id: str) -> Call[models.Book]:
+    return Call(
+        "POST", f"/v1/books/{_seg(book_id)}/owner", models.Book.from_json, {"entry_id": entry_id}
+    )
 
 
-def rename_book(book_id: str, title: str) -> Call[Book]:
-    return Call("PATCH", f"/v1/books/{_seg(book_id)}", Book.from_json, {"title": title})
+def rename_book(book_id: str, title: str) -> Call[models.Book]:
+    return Call("PATCH", f"/v1/books/{_seg(book_id)}", models.Book.from_json, {"title": title})
 
 
 def dissolve_book(book_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/books/{_seg(book_id)}", _none)
 
 
-def invite(book_id: str, invitees: Sequence[Invitee], region: str | None) -> Call[list[Outcome]]:
+def invite(
+    book_id: str, invitees: Sequence[models.Invitee], region: str | None
+) -> Call[list[models.Outcome]]:
     return Call(
         "POST",
         f"/v1/books/{_seg(book_id)}/invitations",
-        lambda d: [Outcome.from_json(o) for o in d["outcomes"]],
+        lambda d: [models.Outcome.from_json(o) for o in d["outcomes"]],
         _with_region({"invitees": _invitees(invitees)}, region),
     )
 
 
-def pending_invitations(book_id: str) -> Call[list[PendingInvitation]]:
+def pending_invitations(book_id: str) -> Call[list[models.PendingInvitation]]:
     return Call(
         "GET",
         f"/v1/books/{_seg(book_id)}/invitations",
-        lambda d: [PendingInvitation.from_json(i) for i in d["invitations"]],
+        lambda d: [models.PendingInvitation.from_json(i) for i in d["invitations"]],
     )
 
 
@@ -153,17 +139,19 @@ def revoke(book_id: str, invitation_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/books/{_seg(book_id)}/invitations/{_seg(invitation_id)}", _none)
 
 
-def inbox() -> Call[list[Invitation]]:
+def inbox() -> Call[list[models.Invitation]]:
     return Call(
-        "GET", "/v1/invitations", lambda d: [Invitation.from_json(i) for i in d["invitations"]]
+        "GET",
+        "/v1/invitations",
+        lambda d: [models.Invitation.from_json(i) for i in d["invitations"]],
     )
 
 
-def accept(invitation_id: str, name: str | None) -> Call[Accepted]:
+def accept(invitation_id: str, name: str | None) -> Call[models.Accepted]:
     return Call(
         "POST",
         f"/v1/invitations/{_seg(invitation_id)}/accept",
-        lambda d: Accepted(d["book_id"], d["entry_id"]),
+        lambda d: models.Accepted(d["book_id"], d["entry_id"]),
         {"name": name} if name else {},
     )
 
@@ -172,23 +160,25 @@ def decline(invitation_id: str) -> Call[None]:
     return Call("POST", f"/v1/invitations/{_seg(invitation_id)}/decline", _none)
 
 
-def entries(book_id: str, since: str | None, exclude_self: bool) -> Call[EntriesPage]:
+def entries(book_id: str, since: str | None, exclude_self: bool) -> Call[models.EntriesPage]:
     params = {"exclude_self": "true"} if exclude_self else {}
     if since:
         params["since"] = since
-    return Call("GET", f"/v1/books/{_seg(book_id)}/entries", EntriesPage.from_json, params=params)
+    return Call(
+        "GET", f"/v1/books/{_seg(book_id)}/entries", models.EntriesPage.from_json, params=params
+    )
 
 
 def update_entry(
     book_id: str, entry_id: str, name: str | None, tags: Sequence[str] | None
-) -> Call[Entry]:
+) -> Call[models.Entry]:
     body: dict[str, Any] = {}
     if name is not None:
         body["name"] = name
     if tags is not None:
         body["tags"] = list(tags)
     return Call(
-        "PATCH", f"/v1/books/{_seg(book_id)}/entries/{_seg(entry_id)}", Entry.from_json, body
+        "PATCH", f"/v1/books/{_seg(book_id)}/entries/{_seg(entry_id)}", models.Entry.from_json, body
     )
 
 
@@ -201,25 +191,27 @@ def export_vcf(book_id: str, version: str | None = None) -> Call[str]:
     return Call("GET", f"/v1/books/{_seg(book_id)}/export.vcf", str, raw=True, params=params)
 
 
-def create_app_password(label: str) -> Call[NewAppPassword]:
-    return Call("POST", "/v1/app-passwords", NewAppPassword.from_json, {"label": label})
+def create_app_password(label: str) -> Call[models.NewAppPassword]:
+    return Call("POST", "/v1/app-passwords", models.NewAppPassword.from_json, {"label": label})
 
 
-def app_passwords() -> Call[list[AppPassword]]:
+def app_passwords() -> Call[list[models.AppPassword]]:
     return Call(
         "GET",
         "/v1/app-passwords",
-        lambda d: [AppPassword.from_json(p) for p in d["app_passwords"]],
+        lambda d: [models.AppPassword.from_json(p) for p in d["app_passwords"]],
     )
 
 
-def audience() -> Call[list[BookAudience]]:
-    return Call("GET", "/v1/me/audience", lambda d: [BookAudience.from_json(b) for b in d["books"]])
+def audience() -> Call[list[models.BookAudience]]:
+    return Call(
+        "GET", "/v1/me/audience", lambda d: [models.BookAudience.from_json(b) for b in d["books"]]
+    )
 
 
-def ledger(after: int | None, limit: int | None) -> Call[LedgerPage]:
+def ledger(after: int | None, limit: int | None) -> Call[models.LedgerPage]:
     params = {k: str(v) for k, v in (("after", after), ("limit", limit)) if v is not None}
-    return Call("GET", "/v1/me/ledger", LedgerPage.from_json, params=params)
+    return Call("GET", "/v1/me/ledger", models.LedgerPage.from_json, params=params)
 
 
 def export_me() -> Call[dict[str, Any]]:
@@ -230,11 +222,11 @@ def delete_account(confirm: str) -> Call[None]:
     return Call("DELETE", "/v1/me", _none, {"confirm": confirm})
 
 
-def sessions() -> Call[list[SignedInDevice]]:
+def sessions() -> Call[list[models.SignedInDevice]]:
     return Call(
         "GET",
         "/v1/me/sessions",
-        lambda d: [SignedInDevice.from_json(s) for s in d["sessions"]],
+        lambda d: [models.SignedInDevice.from_json(s) for s in d["sessions"]],
     )
 
 
@@ -250,24 +242,24 @@ def revoke_app_password(app_password_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/app-passwords/{_seg(app_password_id)}", _none)
 
 
-def remind(book_id: str, invitation_id: str) -> Call[Reminder]:
+def remind(book_id: str, invitation_id: str) -> Call[models.Reminder]:
     path = f"/v1/books/{_seg(book_id)}/invitations/{_seg(invitation_id)}/remind"
-    return Call("POST", path, Reminder.from_json)
+    return Call("POST", path, models.Reminder.from_json)
 
 
-def invite_link(token: str) -> Call[InviteLink]:
-    return Call("GET", f"/v1/invites/{_seg(token)}", InviteLink.from_json)
+def invite_link(token: str) -> Call[models.InviteLink]:
+    return Call("GET", f"/v1/invites/{_seg(token)}", models.InviteLink.from_json)
 
 
 def request_invite_code(token: str) -> Call[int]:
     return Call("POST", f"/v1/invites/{_seg(token)}/code", lambda d: int(d["expires_in"]))
 
 
-def accept_invite(token: str, code: str, name: str | None, device: str) -> Call[Joined]:
+def accept_invite(token: str, code: str, name: str | None, device: str) -> Call[models.Joined]:
     body: dict[str, Any] = {"code": code, "device": device}
     if name:
         body["name"] = name
-    return Call("POST", f"/v1/invites/{_seg(token)}/accept", Joined.from_json, body)
+    return Call("POST", f"/v1/invites/{_seg(token)}/accept", models.Joined.from_json, body)
 
 
 def answer_invite_no(token: str, code: str, *, stop: bool) -> Call[None]:

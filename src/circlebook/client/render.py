@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from circlebook.client.models import Book, Entry, Invitation, Outcome, PendingInvitation
+
+T = TypeVar("T")
 
 out = Console(highlight=False)
 # soft_wrap: an error stays one line however narrow the terminal, for scripts and logs.
@@ -34,6 +36,18 @@ def as_json(value: Any) -> None:
         raise TypeError(type(v))
 
     print(json.dumps(value, default=plain, ensure_ascii=False, indent=2))
+
+
+def listing(
+    items: Sequence[T], show: Callable[[Sequence[T]], None], none: str, *, json_wanted: bool
+) -> None:
+    """A list for scripts as JSON (empty or not); for people shown, or `none` said if empty."""
+    if json_wanted:
+        as_json(items)
+    elif not items:
+        say(none)
+    else:
+        show(items)
 
 
 def say(text: str, *, bold: str | None = None) -> None:

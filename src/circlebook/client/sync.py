@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from circlebook.client.async_sdk import AsyncClient
 from circlebook.client.errors import ResyncRequiredError
 from circlebook.client.models import EntriesPage, Entry
-from circlebook.client.sdk import AsyncClient, Client
+from circlebook.client.sdk import Client
 
 
 @dataclass(frozen=True, slots=True)

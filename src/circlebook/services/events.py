@@ -60,15 +60,17 @@ def to_account(uow: UnitOfWork, kind: EventType, account_id: str, at: str, **dat
     uow.events.add(Event(kind, data, account_id=account_id, created_at=at))
 
 
-def invitation_received(uow: UnitOfWork, invitation: Invitation, account_id: str, at: str) -> None:
+def about_invitation(
+    uow: UnitOfWork, kind: EventType, account_id: str, invitation: Invitation, at: str, **data: str
+) -> None:
+    """Tell one account something of an invitation: every such event names it and its book."""
     to_account(
-        uow,
-        EventType.INVITATION_RECEIVED,
-        account_id,
-        at,
-        invitation_id=invitation.id,
-        book_id=invitation.book_id,
+        uow, kind, account_id, at, invitation_id=invitation.id, book_id=invitation.book_id, **data
     )
+
+
+def invitation_received(uow: UnitOfWork, invitation: Invitation, account_id: str, at: str) -> None:
+    about_invitation(uow, EventType.INVITATION_RECEIVED, account_id, invitation, at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,15 @@ from circlebook.domain.errors import (
     TooManyInviteesError,
 )
 from circlebook.domain.events import EventType
-from circlebook.domain.model import Account, Book, Entry, Invitation, Role
+from circlebook.domain.model import Account, Book, Invitation
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
 from circlebook.phonebook.numbers import region_of
-from circlebook.services import dav_push, events, ledger, reach
+from circlebook.services import events, ledger, reach
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
-from circlebook.services.membership import display_name, owner_of
+from circlebook.services.membership import owner_of
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Policy, Runtime
@@ -70,13 +70,6 @@ class Invited:
     texts: list[reach.Text]
 
 
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    invitation: Invitation
-    book: Book
-    owner: Entry
-
-
 def reading_region(rt: Runtime, account: Account, region: str | None) -> str:
     """Where to read numbers typed without a country code: as asked, else the caller's own."""
     return region or region_of(account.phone) or rt.policy.region
@@ -101,12 +94,11 @@ def invite_into(
     rt.tally.invitations_ended("expired", purge_expired(uow, now))
     members = uow.entries.phones(book.id)
     invited = uow.invitations.phones(book.id, stamp(now))
+    expires = stamp(now + timedelta(days=rt.policy.invitation_ttl_days))
     outcomes: list[Outcome | Invitation] = []
     for i, invitee in enumerate(invitees):
         try:
-            phone = normalize_phone(invitee.phone, region, field=f"invitees[{i}].phone")
-            name = clean_name(invitee.name, field=f"invitees[{i}].name") if invitee.name else None
-            tags = normalize_tags(invitee.tags, field=f"invitees[{i}].tags")
+            phone, name, tags = _read_invitee(i, invitee, region)
         except CirclebookError as exc:
             outcomes.append(
                 Outcome(invitee.phone, Status.INVALID, reason=exc.detail, field=exc.field)
@@ -117,7 +109,6 @@ def invite_into(
         elif phone in invited:
             outcomes.append(Outcome(invitee.phone, Status.ALREADY_INVITED, phone))
         else:
-            expires = stamp(now + timedelta(days=rt.policy.invitation_ttl_days))
             outcomes.append(
                 Invitation(new_id("i"), book.id, phone, name, tags, owner.id, stamp(now), expires)
             )
@@ -133,6 +124,13 @@ def invite_into(
             continue
         done.append(_ask(rt, uow, item, invitees[i].phone, book, via, owner_name, texts))
     return Invited(done, texts)
+
+
+def _read_invitee(i: int, invitee: Invitee, region: str) -> tuple[str, str | None, frozenset[str]]:
+    """The invitee's number, name and tags as stored; errors name the invitee's place."""
+    phone = normalize_phone(invitee.phone, region, field=f"invitees[{i}].phone")
+    name = clean_name(invitee.name, field=f"invitees[{i}].name") if invitee.name else None
+    return phone, name, normalize_tags(invitee.tags, field=f"invitees[{i}].tags")
 
 
 def _drop_opted_out(
@@ -279,123 +277,8 @@ def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> N
     """The invitee's account, if the number has one, hears the invitation is withdrawn."""
     invitee = uow.accounts.by_phone(invitation.phone)
     if invitee is not None:
-        events.to_account(
-            uow,
-            EventType.INVITATION_REVOKED,
-            invitee.id,
-            now,
-            invitation_id=invitation.id,
-            book_id=invitation.book_id,
-        )
+        events.about_invitation(uow, EventType.INVITATION_REVOKED, invitee.id, invitation, now)
         ledger.withdrawn(uow, invitee.id, invitation, now)
-
-
-def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
-    """Pending invitations to the caller's phone, including those sent before it signed up."""
-    items = []
-    with rt.uow() as uow:
-        for invitation in uow.invitations.pending_for_phone(account.phone, stamp(rt.clock.now())):
-            book = uow.books.get(invitation.book_id)
-            owner = uow.entries.of_account(invitation.book_id, book.owner_id) if book else None
-            if book is not None and owner is not None:
-                items.append(InboxItem(invitation, book, owner))
-    return items
-
-
-def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None = None) -> Entry:
-    """Join the book: exactly one entry, however often or concurrently this is called."""
-    chosen = clean_name(name) if name is not None else None
-    if not is_wellformed(invitation_id):
-        raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-    # Read first, with no lock held: a link that is gone, expired or meant for
-    # another number is answered without waiting for the book's writers.
-    with rt.uow() as uow:
-        invitation = uow.invitations.get(invitation_id)
-        if invitation is None or invitation.phone != account.phone:
-            done = uow.entries.by_invitation(invitation_id)
-            if done is not None and done.account_id == account.id:
-                return done
-            raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-    # Accepts into one book arriving together share a commit; join checks again.
-    return rt.group_commit.run(
-        invitation.book_id, lambda uow: join(rt, uow, account, invitation_id, chosen)
-    )
-
-
-def join(
-    rt: Runtime, uow: UnitOfWork, account: Account, invitation_id: str, chosen: str | None
-) -> Entry:
-    """Inside the caller's unit of work: take the invitation and make the member's entry."""
-    now = rt.clock.now()
-    invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
-    if invitation is None:
-        done = uow.entries.by_invitation(invitation_id)
-        if done is not None and done.account_id == account.id:
-            return done
-        raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-    existing = uow.entries.of_account(invitation.book_id, account.id)
-    if existing is not None:
-        return existing
-    # The book's row is locked from here to commit: everything above only read.
-    book = uow.books.advance(invitation.book_id, stamp(now))
-    version = book.version
-    entry = Entry(
-        id=new_id("e"),
-        book_id=invitation.book_id,
-        account_id=account.id,
-        phone=account.phone,
-        name=chosen or invitation.name or display_name(account),
-        tags=invitation.tags,
-        role=Role.MEMBER,
-        created_at=stamp(now),
-        updated_at=stamp(now),
-        version=version,
-        tags_version=version,
-    )
-    uow.entries.add(entry, invitation_id=invitation.id)
-    at = stamp(now)
-    ledger.accepted(uow, book, entry, at)
-    events.to_account(
-        uow,
-        EventType.INVITATION_ACCEPTED,
-        book.owner_id,
-        at,
-        invitation_id=invitation.id,
-        book_id=book.id,
-        entry_id=entry.id,
-    )
-    events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
-    dav_push.homes_changed(uow, [account.id], at)
-    return entry
-
-
-def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
-    """Say no: the invitation, with the phone and name it held, is deleted outright."""
-    now = stamp(rt.clock.now())
-    with rt.uow(write=True) as uow:
-        invitation = (
-            uow.invitations.take(invitation_id, account.phone, now)
-            if is_wellformed(invitation_id)
-            else None
-        )
-        if invitation is None:
-            raise NotFoundError("no such invitation: it was answered, revoked or has expired")
-        tell_owner_declined(uow, invitation, now)
-        ledger.declined(uow, invitation, now)
-        uow.commit()
-
-
-def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
-    book = uow.books.get(invitation.book_id)
-    if book is not None:
-        events.to_account(
-            uow,
-            EventType.INVITATION_DECLINED,
-            book.owner_id,
-            now,
-            invitation_id=invitation.id,
-            book_id=book.id,
-        )
 
 
 def purge_expired(uow: UnitOfWork, now: datetime) -> int:

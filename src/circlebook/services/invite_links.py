@@ -22,9 +22,9 @@ from circlebook.domain.model import Account, Entry, Invitation
 from circlebook.domain.names import clean_name
 from circlebook.phonebook.numbers import masked
 from circlebook.services import auth, ledger, limits, reach
+from circlebook.services.answers import join, tell_owner_declined
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed
-from circlebook.services.invitations import join, tell_owner_declined
 from circlebook.services.membership import owner_of
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork

@@ -6,16 +6,19 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any
 
+from circlebook.domain.dav_push import Registration as DavPushRegistration
 from circlebook.domain.errors import InvalidInputError
-from circlebook.domain.model import Account, Role
+from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.phonebook.numbers import region_of
 from circlebook.services import auth
+from circlebook.services.answers import tell_owner_declined
 from circlebook.services.books import dissolve
 from circlebook.services.clock import stamp
 from circlebook.services.entries import leave, visible_entries
-from circlebook.services.invitations import tell_invitee_revoked, tell_owner_declined
+from circlebook.services.invitations import tell_invitee_revoked
 from circlebook.services.phones import normalize_phone
+from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime
 
 Document = dict[str, Any]
@@ -37,83 +40,62 @@ def export_account(rt: Runtime, account: Account, token: str | None) -> Document
         passwords = uow.app_passwords.of_account(account.id)
         pushes = uow.push_subscriptions.of_account(account.id)
         registrations = uow.dav_push_registrations.of_account(account.id)
-        books = [
-            {
-                "book_id": book.id,
-                "title": book.title,
-                "role": me.role.value,
-                "tags": sorted(me.tags),
-                "entries": [
-                    asdict(e) for e in visible_entries(Viewer.of(me), uow.entries.rows(book.id))
-                ],
-            }
-            for book, me in uow.books.memberships(account.id)
-        ]
+        books = [_book(uow, book, me) for book, me in uow.books.memberships(account.id)]
         sent = [(i, uow.books.get(i.book_id)) for i in uow.invitations.sent_by(account.id, now)]
         chain = uow.ledger.all(account.id)
     return {
         "exported_at": now,
-        "account": {
-            "id": account.id,
-            "phone": account.phone,
-            "name": account.name,
-            "created_at": account.created_at,
-        },
+        "account": _pick(account, "id", "phone", "name", "created_at"),
         "sessions": [
-            {
-                "id": s.id,
-                "device": s.device,
-                "created_at": s.created_at,
-                "last_used_at": s.last_used_at,
-                "current": hashed == mine,
-            }
+            {**_pick(s, "id", "device", "created_at", "last_used_at"), "current": hashed == mine}
             for s, hashed in sessions
         ],
-        "app_passwords": [
-            {
-                "id": p.id,
-                "label": p.label,
-                "created_at": p.created_at,
-                "last_used_at": p.last_used_at,
-            }
-            for p in passwords
-        ],
+        "app_passwords": [_pick(p, "id", "label", "created_at", "last_used_at") for p in passwords],
         "push_subscriptions": [
-            {
-                "id": p.id,
-                "session_id": p.session_id,
-                "endpoint": p.endpoint,
-                "language": p.language,
-                "created_at": p.created_at,
-                "updated_at": p.updated_at,
-            }
+            _pick(p, "id", "session_id", "endpoint", "language", "created_at", "updated_at")
             for p in pushes
         ],
-        "dav_push_registrations": [
-            {
-                "id": r.id,
-                "book_id": r.collection or None,
-                "push_resource": r.push_resource,
-                "expires_at": r.expires_at,
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-            }
-            for r in registrations
-        ],
+        "dav_push_registrations": [_dav_push_registration(r) for r in registrations],
         "books": books,
-        "invitations_sent": [
-            {
-                "book_id": i.book_id,
-                "book_title": book.title if book else None,
-                "phone": i.phone,
-                "name": i.name,
-                "tags": sorted(i.tags),
-                "created_at": i.created_at,
-                "expires_at": i.expires_at,
-            }
-            for i, book in sent
-        ],
+        "invitations_sent": [_invitation_sent(i, book) for i, book in sent],
         "ledger": chain,
+    }
+
+
+def _pick(record: object, *names: str) -> Document:
+    """The named fields of a record. An export names what it shows rather than dumping
+    records whole, so that a secret a record gains later does not leak into it."""
+    return {name: getattr(record, name) for name in names}
+
+
+def _book(uow: UnitOfWork, book: Book, me: Entry) -> Document:
+    return {
+        "book_id": book.id,
+        "title": book.title,
+        "role": me.role.value,
+        "tags": sorted(me.tags),
+        "entries": [asdict(e) for e in visible_entries(Viewer.of(me), uow.entries.rows(book.id))],
+    }
+
+
+def _dav_push_registration(r: DavPushRegistration) -> Document:
+    # The collection is a book's id, or empty for the account's home.
+    return {
+        **_pick(r, "id"),
+        "book_id": r.collection or None,
+        **_pick(r, "push_resource", "expires_at", "created_at", "updated_at"),
+    }
+
+
+def _invitation_sent(i: Invitation, book: Book | None) -> Document:
+    return {
+        "book_id": i.book_id,
+        "book_title": book.title if book else None,
+        "phone": i.phone,
+        "name": i.name,
+        "tags": sorted(i.tags),
+        "created_at": i.created_at,
+        "expires_at": i.expires_at,
     }
 
 

@@ -22,7 +22,7 @@ from circlebook.storage.schema import (
 # Built once, as every small request runs them (see storage.accounts).
 _BOOK = select(books).where(books.c.id == bindparam("book_id"))
 _BOOK_VERSION = select(books.c.version).where(books.c.id == bindparam("book_id"))
-# And this one every accept runs (services.invitations.join), for the same reason:
+# And this one every accept runs (services.answers.join), for the same reason:
 # a writer holds the book's row, or SQLite's one write lock, while it builds it.
 _BUMP = (
     update(books)

@@ -57,7 +57,7 @@ _ROWS_BY_ID = (
         entries.c.book_id.concat("") == bindparam("book_id"),
     )
 )
-# Every accept adds an entry (services.invitations.join) while holding the book.
+# Every accept adds an entry (services.answers.join) while holding the book.
 _ADD_ENTRY = insert(entries)
 
 

@@ -6,11 +6,18 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from circlebook.domain.model import Invitation
 from circlebook.domain.tags import join_tags, split_tags
 from circlebook.storage.outreach import insert_new
 from circlebook.storage.schema import invitations, invite_quota
+
+
+def _pending_at(now: str | BindParameter[str]) -> ColumnElement[bool]:
+    """An invitation is pending until it expires; an expired one waits only for the sweep."""
+    return invitations.c.expires_at > now
+
 
 # Built once, as every accept runs them (see storage.accounts).
 _TAKE = (
@@ -18,10 +25,12 @@ _TAKE = (
     .where(
         invitations.c.id == bindparam("invitation_id"),
         invitations.c.phone == bindparam("phone"),
-        invitations.c.expires_at > bindparam("now"),
+        _pending_at(bindparam("now")),
     )
     .returning(*invitations.c)
 )
+
+
 _INVITATION = select(invitations).where(invitations.c.id == bindparam("invitation_id"))
 
 
@@ -64,9 +73,7 @@ class SqlInvitations:
 
     def by_link(self, link_hash: str, now: str) -> Invitation | None:
         row = self.conn.execute(
-            select(invitations).where(
-                invitations.c.link_hash == link_hash, invitations.c.expires_at > now
-            )
+            select(invitations).where(invitations.c.link_hash == link_hash, _pending_at(now))
         ).first()
         return _invitation_from_row(row) if row else None
 
@@ -89,26 +96,25 @@ class SqlInvitations:
         return [_invitation_from_row(r) for r in rows]
 
     def pending_for_book(self, book_id: str, now: str) -> list[Invitation]:
-        rows = self.conn.execute(
-            select(invitations)
-            .where(invitations.c.book_id == book_id, invitations.c.expires_at > now)
-            .order_by(invitations.c.created_at, invitations.c.phone)
-        )
-        return [_invitation_from_row(r) for r in rows]
+        return self._pending(invitations.c.book_id == book_id, now, invitations.c.phone)
 
     def pending_for_phone(self, phone: str, now: str) -> list[Invitation]:
+        return self._pending(invitations.c.phone == phone, now, invitations.c.id)
+
+    def _pending(
+        self, which: ColumnElement[bool], now: str, then_by: ColumnElement[Any]
+    ) -> list[Invitation]:
+        """The pending invitations among `which`, oldest first, ties broken by `then_by`."""
         rows = self.conn.execute(
             select(invitations)
-            .where(invitations.c.phone == phone, invitations.c.expires_at > now)
-            .order_by(invitations.c.created_at, invitations.c.id)
+            .where(which, _pending_at(now))
+            .order_by(invitations.c.created_at, then_by)
         )
         return [_invitation_from_row(r) for r in rows]
 
     def phones(self, book_id: str, now: str) -> set[str]:
         rows = self.conn.execute(
-            select(invitations.c.phone).where(
-                invitations.c.book_id == book_id, invitations.c.expires_at > now
-            )
+            select(invitations.c.phone).where(invitations.c.book_id == book_id, _pending_at(now))
         )
         return {r.phone for r in rows}
 
@@ -137,12 +143,7 @@ class SqlInvitations:
         return list(rows.scalars())
 
     def sent_by(self, account_id: str, now: str) -> list[Invitation]:
-        rows = self.conn.execute(
-            select(invitations)
-            .where(invitations.c.invited_by == account_id, invitations.c.expires_at > now)
-            .order_by(invitations.c.created_at, invitations.c.id)
-        )
-        return [_invitation_from_row(r) for r in rows]
+        return self._pending(invitations.c.invited_by == account_id, now, invitations.c.id)
 
     def take_sent_by(self, account_id: str) -> list[Invitation]:
         """Delete and return every invitation the account sent, live or not."""

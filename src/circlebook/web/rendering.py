@@ -15,7 +15,7 @@ import segno
 from fastapi.responses import HTMLResponse
 
 from circlebook.phonebook.numbers import display
-from circlebook.services import invitations
+from circlebook.services import answers
 from circlebook.web import i18n
 from circlebook.web.feedback import device_name, outcome_message
 from circlebook.web.session import CSRF_FIELD
@@ -81,7 +81,7 @@ def _here(visit: Visit) -> str:
 
 
 def render(visit: Visit, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    pending = len(invitations.inbox(visit.rt, visit.account)) if visit.account else 0
+    pending = len(answers.inbox(visit.rt, visit.account)) if visit.account else 0
     html = (
         environment(visit.language)
         .get_template(template)

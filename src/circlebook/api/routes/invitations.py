@@ -12,7 +12,7 @@ from circlebook.api.schemas import (
     Inviter,
 )
 from circlebook.edge.deps import AccountDep, RuntimeDep
-from circlebook.services import invitations
+from circlebook.services import answers
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
 
@@ -31,7 +31,7 @@ def inbox(rt: RuntimeDep, account: AccountDep) -> InboxOut:
                 created_at=item.invitation.created_at,
                 expires_at=item.invitation.expires_at,
             )
-            for item in invitations.inbox(rt, account)
+            for item in answers.inbox(rt, account)
         ]
     )
 
@@ -41,12 +41,12 @@ def accept(
     invitation_id: str, rt: RuntimeDep, account: AccountDep, body: AcceptIn | None = None
 ) -> AcceptedOut:
     """Join the book. Accepting again answers the same entry."""
-    entry = invitations.accept(rt, account, invitation_id, body.name if body else None)
+    entry = answers.accept(rt, account, invitation_id, body.name if body else None)
     return AcceptedOut(book_id=entry.book_id, entry_id=entry.id)
 
 
 @router.post("/{invitation_id}/decline", status_code=status.HTTP_204_NO_CONTENT)
 def decline(invitation_id: str, rt: RuntimeDep, account: AccountDep) -> Response:
     """Say no: the server deletes the phone and name it held for this invitation."""
-    invitations.decline(rt, account, invitation_id)
+    answers.decline(rt, account, invitation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -107,12 +107,7 @@ def inbox(as_json: JsonOpt = False) -> None:
     """Invitations waiting for your answer."""
     with connected() as (client, _):
         items = client.inbox()
-    if as_json:
-        render.as_json(items)
-    elif not items:
-        render.say("No invitations.")
-    else:
-        render.inbox(items)
+    render.listing(items, render.inbox, "No invitations.", json_wanted=as_json)
 
 
 def _invitation_id(client: Client, query: str) -> str:

@@ -24,12 +24,8 @@ def list_books(as_json: JsonOpt = False) -> None:
     """The books you own or belong to."""
     with connected() as (client, _):
         items = client.books()
-    if as_json:
-        render.as_json(items)
-    elif not items:
-        render.say("No books yet: `circlebook create TITLE` starts one.")
-    else:
-        render.books(items)
+    none = "No books yet: `circlebook create TITLE` starts one."
+    render.listing(items, render.books, none, json_wanted=as_json)
 
 
 @app.command()

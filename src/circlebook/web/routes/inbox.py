@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError
-from circlebook.services import invitations, invite_links
+from circlebook.services import answers, invite_links
 from circlebook.web.feedback import Message, explain, notice
 from circlebook.web.rendering import render
 from circlebook.web.routing import PageRoute
@@ -30,7 +30,7 @@ def _inbox(
         visit,
         "inbox.html",
         status=status,
-        items=invitations.inbox(visit.rt, visit.me),
+        items=answers.inbox(visit.rt, visit.me),
         opted_out=invite_links.is_opted_out(visit.rt, visit.me),
         notice=notice(done),
         problem=problem,
@@ -48,7 +48,7 @@ def accept(
     visit: MemberVisit, invitation_id: str, name: Annotated[str, Form(max_length=1000)] = ""
 ) -> Response:
     try:
-        entry = invitations.accept(visit.rt, visit.me, invitation_id, name.strip() or None)
+        entry = answers.accept(visit.rt, visit.me, invitation_id, name.strip() or None)
     except CirclebookError as exc:
         if exc.field == "name":
             return _inbox(visit, status=422, errors={invitation_id: explain(exc)})
@@ -59,7 +59,7 @@ def accept(
 @router.post("/inbox/{invitation_id}/decline")
 def decline(visit: MemberVisit, invitation_id: str) -> Response:
     try:
-        invitations.decline(visit.rt, visit.me, invitation_id)
+        answers.decline(visit.rt, visit.me, invitation_id)
     except CirclebookError as exc:
         return _inbox(visit, status=404, problem=explain(exc))
     return RedirectResponse("/inbox?done=declined", status_code=303)

@@ -4,7 +4,7 @@ member's registrations on it along."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +16,12 @@ from sqlalchemy import Engine, select
 from circlebook.storage.schema import dav_push_registrations
 from tests.conftest import FakeClock, Person, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user
-from tests.e2e.push_service import Endpoint, PushService, push_service
+from tests.e2e.dav_push import QUIET
+from tests.e2e.dav_push.test_dav_push_messages import rename
+from tests.e2e.push_service import Endpoint, PushService
 from tests.e2e.test_dav_push import DECLARE, P, register
-from tests.e2e.test_dav_push_messages import INTERVAL, QUIET, rename
 
 OWNER, ANN, BO = "+8613400134001", "+8613400134002", "+8613400134003"
-
-
-@pytest.fixture
-def service() -> Iterator[PushService]:
-    with push_service() as running:
-        yield running
-
-
-@pytest.fixture
-def merge() -> int:
-    return 0
-
-
-@pytest.fixture
-def app(make_client: Callable[..., TestClient], merge: int) -> TestClient:
-    return make_client(
-        push_allow_loopback=True, dav_push_merge_seconds=merge, dav_push_interval_seconds=INTERVAL
-    )
 
 
 @pytest.fixture
@@ -196,3 +179,27 @@ def test_a_burst_of_changes_to_a_home_is_merged_into_one_message(
     clock.advance(seconds=merge + 1)
     home_message(member, ann_home.next())
     ann_home.nothing_more(within=QUIET)
+
+
+def test_the_export_lists_my_registrations_on_home_and_book_without_their_keys(
+    person: Callable[..., Person], service: PushService
+) -> None:
+    olivia = person(OWNER, "Olivia")
+    book = olivia.post("/v1/books", json={"title": "Club", "invitees": []}).json()["id"]
+    owner = dav_user(olivia)
+    on_home, on_book = listening(owner, service), listening(owner, service, owner.book(book))
+
+    exported = olivia.get("/v1/me/export")
+
+    assert exported.status_code == 200, exported.text
+    listed = exported.json()["dav_push_registrations"]
+    # The home's registration names no book (null), a book's names the book.
+    assert {r["book_id"]: r["push_resource"] for r in listed} == {
+        None: on_home.url,
+        book: on_book.url,
+    }
+    fields = {"id", "book_id", "push_resource", "expires_at", "created_at", "updated_at"}
+    assert all(set(r) == fields for r in listed)
+    for endpoint in (on_home, on_book):
+        keys = endpoint.to_json()["keys"]
+        assert keys["p256dh"] not in exported.text and keys["auth"] not in exported.text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,34 +11,11 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import FakeClock, Person, sign_in
 from tests.e2e.dav import DavUser, book_with, dav_user
-from tests.e2e.push_service import PushService, push_service
+from tests.e2e.dav_push import QUIET
+from tests.e2e.push_service import PushService
 from tests.e2e.test_dav_push import DECLARE, P, register
 
 OWNER, ANN, BO, CY = "+8613500135001", "+8613500135002", "+8613500135003", "+8613500135004"
-# The sender's poll here: short, so a test waits little for a message or for proof
-# that none comes; QUIET is several polls, time for a wrongly sent one to arrive.
-INTERVAL = 0.2
-QUIET = 5 * INTERVAL
-
-
-@pytest.fixture
-def service() -> Iterator[PushService]:
-    with push_service() as running:
-        yield running
-
-
-@pytest.fixture
-def merge() -> int:
-    return 0
-
-
-@pytest.fixture
-def app(make_client: Callable[..., TestClient], merge: int) -> TestClient:
-    return make_client(
-        push_allow_loopback=True,
-        dav_push_merge_seconds=merge,
-        dav_push_interval_seconds=INTERVAL,
-    )
 
 
 @pytest.fixture
