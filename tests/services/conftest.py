@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from circlebook.app import policy_from
+from circlebook.composition import policy_from
 from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.runtime import Runtime
 from circlebook.services.shared_reads import SharedReads

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from circlebook.domain.errors import InvalidInputError, NotAuthenticatedError
-from circlebook.services import auth, books, entries, invitations, privacy
+from circlebook.services import answers, auth, books, entries, invitations, privacy
 from circlebook.services.invitations import Invitee
 from circlebook.services.runtime import Runtime
 from tests.services.world import VIA, World
@@ -76,7 +76,7 @@ def test_erasure_declines_invitations_to_the_number_and_withdraws_those_it_sent(
     assert from_me.invitation_id is not None
     mark = world.heard.mark()
     privacy.delete_account(rt, leaving, leaving.phone)
-    assert invitations.inbox(rt, friend) == []
+    assert answers.inbox(rt, friend) == []
     assert invitations.pending_for_book(rt, other_owner, theirs.book.id, VIA) == []
     assert invitations.pending_for_book(rt, heir, mine.book.id, VIA) == []
     told = world.heard.since(mark)

@@ -13,7 +13,7 @@ from circlebook.domain.errors import (
     TooManyInviteesError,
 )
 from circlebook.domain.model import Role
-from circlebook.services import books, entries, invitations
+from circlebook.services import answers, books, entries, invitations
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
 from tests.conftest import FakeClock
@@ -33,7 +33,7 @@ def test_an_invitee_with_an_account_finds_the_invitation_in_its_inbox_and_is_tol
     summary, _ = world.book(owner)
     mark = world.heard.mark()
     (outcome,) = world.invite(owner, summary.book.id, Invitee(friend.phone))
-    (item,) = invitations.inbox(rt, friend)
+    (item,) = answers.inbox(rt, friend)
     assert (item.invitation.id, item.book.id, item.owner.account_id) == (
         outcome.invitation_id,
         summary.book.id,
@@ -50,7 +50,7 @@ def test_an_invitation_waits_for_the_number_to_sign_up(rt: Runtime, world: World
     summary, (outcome,) = world.book(owner, Invitee(later))
     mark = world.heard.mark()
     friend = world.person("Friend", later)
-    assert [i.invitation.id for i in invitations.inbox(rt, friend)] == [outcome.invitation_id]
+    assert [i.invitation.id for i in answers.inbox(rt, friend)] == [outcome.invitation_id]
     assert outcome.invitation_id is not None
     assert (
         "invitation.received",
@@ -143,7 +143,7 @@ def test_accepting_puts_the_invitee_in_the_book_and_tells_the_owner(
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
     mark = world.heard.mark()
-    entry = invitations.accept(rt, friend, outcome.invitation_id)
+    entry = answers.accept(rt, friend, outcome.invitation_id)
     assert (entry.name, entry.tags, entry.role) == (
         "Named by owner",
         frozenset({"team"}),
@@ -154,7 +154,7 @@ def test_accepting_puts_the_invitee_in_the_book_and_tells_the_owner(
         (summary.me.id, owner.phone),
         (entry.id, number),
     }
-    assert invitations.inbox(rt, friend) == []
+    assert answers.inbox(rt, friend) == []
     told = world.heard.since(mark)
     assert (
         "invitation.accepted",
@@ -169,7 +169,7 @@ def test_an_invitee_may_choose_its_own_name_when_accepting(rt: Runtime, world: W
     _, (outcome,) = world.book(owner, Invitee(number, "Named by owner"))
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
-    assert invitations.accept(rt, friend, outcome.invitation_id, "Chosen").name == "Chosen"
+    assert answers.accept(rt, friend, outcome.invitation_id, "Chosen").name == "Chosen"
 
 
 def test_accepting_twice_makes_one_entry(rt: Runtime, world: World) -> None:
@@ -178,8 +178,8 @@ def test_accepting_twice_makes_one_entry(rt: Runtime, world: World) -> None:
     summary, (outcome,) = world.book(owner, Invitee(number))
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
-    first = invitations.accept(rt, friend, outcome.invitation_id)
-    assert invitations.accept(rt, friend, outcome.invitation_id) == first
+    first = answers.accept(rt, friend, outcome.invitation_id)
+    assert answers.accept(rt, friend, outcome.invitation_id) == first
     assert books.get_book(rt, owner, summary.book.id).visible_entries == 2
 
 
@@ -188,9 +188,9 @@ def test_nobody_accepts_an_invitation_sent_to_another_number(rt: Runtime, world:
     summary, (outcome,) = world.book(owner, Invitee(world.new_phone()))
     assert outcome.invitation_id is not None
     with pytest.raises(NotFoundError):
-        invitations.accept(rt, thief, outcome.invitation_id)
+        answers.accept(rt, thief, outcome.invitation_id)
     with pytest.raises(NotFoundError):
-        invitations.decline(rt, thief, outcome.invitation_id)
+        answers.decline(rt, thief, outcome.invitation_id)
     assert books.get_book(rt, owner, summary.book.id).visible_entries == 1
     assert len(pending_phones(rt, world, owner.id, summary.book.id)) == 1
 
@@ -204,7 +204,7 @@ def test_declining_deletes_the_invitation_with_the_number_and_name_it_held(
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
     mark = world.heard.mark()
-    invitations.decline(rt, friend, outcome.invitation_id)
+    answers.decline(rt, friend, outcome.invitation_id)
     assert world.read(lambda uow: uow.invitations.get(str(outcome.invitation_id))) is None
     assert world.read(lambda uow: uow.invitations.take_all_for_phone(number)) == []
     assert pending_phones(rt, world, owner.id, summary.book.id) == []
@@ -213,7 +213,7 @@ def test_declining_deletes_the_invitation_with_the_number_and_name_it_held(
         ("invitation.declined", frozenset({owner.id, summary.book.id, outcome.invitation_id}))
     ]
     with pytest.raises(NotFoundError):
-        invitations.accept(rt, friend, outcome.invitation_id)
+        answers.accept(rt, friend, outcome.invitation_id)
 
 
 def test_the_owner_revokes_a_pending_invitation_and_the_invitee_is_told(
@@ -226,12 +226,12 @@ def test_the_owner_revokes_a_pending_invitation_and_the_invitee_is_told(
     assert outcome.invitation_id is not None
     mark = world.heard.mark()
     invitations.revoke(rt, owner, summary.book.id, outcome.invitation_id)
-    assert invitations.inbox(rt, friend) == []
+    assert answers.inbox(rt, friend) == []
     assert world.heard.since(mark) == [
         ("invitation.revoked", frozenset({friend.id, summary.book.id, outcome.invitation_id}))
     ]
     with pytest.raises(NotFoundError):
-        invitations.accept(rt, friend, outcome.invitation_id)
+        answers.accept(rt, friend, outcome.invitation_id)
     with pytest.raises(NotFoundError):
         invitations.revoke(rt, owner, summary.book.id, outcome.invitation_id)
 
@@ -255,9 +255,9 @@ def test_an_expired_invitation_can_no_longer_be_accepted(
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
     clock.advance(days=rt.policy.invitation_ttl_days, seconds=1)
-    assert invitations.inbox(rt, friend) == []
+    assert answers.inbox(rt, friend) == []
     with pytest.raises(NotFoundError):
-        invitations.accept(rt, friend, outcome.invitation_id)
+        answers.accept(rt, friend, outcome.invitation_id)
     assert pending_phones(rt, world, owner.id, summary.book.id) == []
 
 
@@ -281,7 +281,7 @@ def test_inviting_again_after_a_decline_asks_again(rt: Runtime, world: World) ->
     summary, (outcome,) = world.book(owner, Invitee(number))
     friend = world.person("Friend", number)
     assert outcome.invitation_id is not None
-    invitations.decline(rt, friend, outcome.invitation_id)
+    answers.decline(rt, friend, outcome.invitation_id)
     (again,) = world.invite(owner, summary.book.id, Invitee(number))
     assert again.status is Status.INVITED
     assert again.invitation_id != outcome.invitation_id

@@ -16,7 +16,7 @@ from typing import TypeVar
 from circlebook.domain.events import Event
 from circlebook.domain.model import Account, Entry
 from circlebook.notify import LocalBroker
-from circlebook.services import auth, books, invitations
+from circlebook.services import answers, auth, books, invitations
 from circlebook.services.books import BookSummary
 from circlebook.services.invitations import Invitee, Outcome, Status
 from circlebook.services.ports import UnitOfWork
@@ -131,4 +131,4 @@ class World:
         assert outcome.status is Status.INVITED, outcome
         account = self.person(name, number)
         assert outcome.invitation_id is not None
-        return account, invitations.accept(self.rt, account, outcome.invitation_id)
+        return account, answers.accept(self.rt, account, outcome.invitation_id)
