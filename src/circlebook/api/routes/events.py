@@ -13,92 +13,41 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from circlebook.api.limits import StreamSlots
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import Event
 from circlebook.domain.model import Account
-from circlebook.domain.numbers import whole_number
 from circlebook.edge.deps import HubDep, RuntimeDep, StreamTokenDep
-from circlebook.notify import Hub, Signal, Subscriber
+from circlebook.notify import Hub, Subscriber
 from circlebook.observe.metrics import Metrics
-from circlebook.services import auth, events
+from circlebook.services import auth, event_stream
+from circlebook.services.event_stream import Heard, Ready, Resync
 from circlebook.services.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-def frame(event: Event) -> bytes:
-    """One event in the text/event-stream format (HTML Living Standard, 9.2)."""
-    data = orjson.dumps({**event.data, "type": event.type.value}).decode()
-    return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
+RETRY = b"retry: 2000\n\n"
 
 
-def resync(last_id: int) -> bytes:
-    """Tell the client it missed what the log no longer holds: fetch its books in full."""
-    return f'id: {last_id}\nevent: resync\ndata: {{"type": "resync"}}\n\n'.encode()
+def frame(heard: Heard) -> bytes:
+    """What a stream hears, in the text/event-stream format (HTML Living Standard, 9.2)."""
+    if isinstance(heard, Event):
+        data = orjson.dumps({**heard.data, "type": heard.type.value}).decode()
+        return f"id: {heard.id}\nevent: {heard.type.value}\ndata: {data}\n\n".encode()
+    if isinstance(heard, Resync):
+        # The client missed what the log no longer holds: it fetches its books in full.
+        return f'id: {heard.last_id}\nevent: resync\ndata: {{"type": "resync"}}\n\n'.encode()
+    if isinstance(heard, Ready):
+        cursor = heard.last_event_id
+        return f'event: ready\ndata: {{"type": "ready", "last_event_id": {cursor}}}\n\n'.encode()
+    return b": keep-alive\n\n"  # keeps proxies from closing an idle stream
 
 
-async def _follow(
-    rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, event: Event
-) -> None:
-    """Keep the subscriber's place in a book current after an event about its own entry."""
-    book_id = event.data.get("book_id")
-    if book_id is None:
-        return
-    if event.type is EventType.BOOK_LEFT:
-        hub.watch(subscriber, book_id, None)
-    elif event.type is EventType.BOOK_CHANGED and event.subject_id == account.id:
-        hub.watch(
-            subscriber, book_id, await run_in_threadpool(events.viewer_of, rt, account, book_id)
-        )
-
-
-async def _stream(
+async def _frames(
     rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, last_event_id: str | None
 ) -> AsyncGenerator[bytes, None]:
-    # Attach before reading where the log stands, so nothing committed in between
-    # is lost: it arrives live, or in the replay below, and duplicates are skipped.
-    hub.attach(subscriber)
-    try:
-        subscription = await run_in_threadpool(events.subscribe, rt, account)
-        for book_id, viewer in subscription.viewers.items():
-            hub.watch(subscriber, book_id, viewer)
-        yield b"retry: 2000\n\n"
-        after = subscription.last_id
-        if last_event_id is not None:
-            # An id this server could not have sent is unknown: the client resyncs.
-            known = whole_number(last_event_id)
-            after = -1 if known is None else known
-        replay = await run_in_threadpool(
-            events.missed, rt, account, max(after, 0), list(subscriber.viewers)
-        )
-        cursor = max(after, 0)
-        if replay is None or after < 0:
-            yield resync(subscription.last_id)
-            cursor = subscription.last_id
-            replay = []
-        for event in replay:
-            cursor = event.id
-            if subscriber.wants(event):
-                await _follow(rt, hub, subscriber, account, event)
-                yield frame(event)
-        # From here on every event reaches this stream live: a client may now act.
-        yield f'event: ready\ndata: {{"type": "ready", "last_event_id": {cursor}}}\n\n'.encode()
-        while True:
-            heard = await subscriber.next()
-            if heard is Signal.CLOSED:
-                return
-            if heard is Signal.KEEP_ALIVE:
-                yield b": keep-alive\n\n"  # keeps proxies from closing an idle stream
-                continue
-            if subscriber.overflowed:
-                yield resync(cursor)
-                return  # the client reconnects and fetches in full
-            if heard.id <= cursor:
-                continue
-            cursor = heard.id
-            await _follow(rt, hub, subscriber, account, heard)
-            yield frame(heard)
-    finally:
-        hub.detach(subscriber)
+    yield RETRY
+    async for heard in event_stream.follow(rt, hub, subscriber, account, last_event_id):
+        yield frame(heard)
 
 
 class EventStream(StreamingResponse):
@@ -173,4 +122,4 @@ async def stream_events(
     if meter is not None:
         release = meter.stream_opened(release)
     subscriber = Subscriber(account.id)
-    return EventStream(_stream(rt, hub, subscriber, account, last_event_id), subscriber, release)
+    return EventStream(_frames(rt, hub, subscriber, account, last_event_id), subscriber, release)
