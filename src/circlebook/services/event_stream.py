@@ -10,7 +10,7 @@ joins and leaves books.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -58,7 +58,7 @@ async def follow(
     listener: L,
     account: Account,
     last_event_id: str | None,
-) -> AsyncIterator[Heard]:
+) -> AsyncGenerator[Heard, None]:
     """The account's events after `last_event_id` (None: from now), then live ones."""
     # Attach before reading where the log stands, so nothing committed in between
     # is lost: it arrives live, or in the replay below, and duplicates are skipped.
