@@ -115,6 +115,7 @@ class _Stream(Response):
 
     def __init__(self, state: State, token: str, last_event_id: str | None) -> None:
         self._opening = (state, token, last_event_id)
+        self.background = None  # FastAPI may hand it the request's background tasks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state, token, last_event_id = self._opening
