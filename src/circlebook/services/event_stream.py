@@ -67,12 +67,15 @@ async def follow(
         replay = await _replay(rt, subscriptions, listener, account, last_event_id)
         if replay.resync:
             yield Resync(replay.cursor)
-        for event in replay.events:
-            if listener.wants(event):
-                await _follow_book(rt, subscriptions, listener, account, event)
-                yield event
+        heard: Event | Signal
+        for heard in replay.events:
+            if listener.wants(heard):
+                await _follow_book(rt, subscriptions, listener, account, heard)
+                yield heard
         cursor = replay.cursor
-        del replay  # an open stream may last hours: it keeps no replay all along
+        # An open stream may last hours: it keeps no replay all along (and the
+        # last event it sent, only until it hears the next thing).
+        del replay
         yield Ready(cursor)
         while True:
             heard = await listener.next()
