@@ -96,7 +96,7 @@ class Subscriber:
 class Hub:
     """Indexes streams by account and by book; runs on the server's event loop.
 
-    The event streams' `Subscriptions` (services.ports), for the `Subscriber`s it makes.
+    The event streams' `Subscriptions` (services.ports), over `Subscriber`s.
     """
 
     def __init__(self, heartbeat: float = DEFAULT_HEARTBEAT) -> None:
