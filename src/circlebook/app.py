@@ -46,10 +46,12 @@ from circlebook.web import too_large as web_too_large
 
 class Circlebook(FastAPI):
     """FastAPI with the request log outside everything, the error handler included,
-    so that even a 500 carries its X-Request-ID and is logged and counted."""
+    so that even a 500 carries its X-Request-ID and is logged and counted; and the
+    event streams served just inside it, ahead of the rest (see api.routes.events)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestLog(super().build_middleware_stack(), meter=self.state.metrics)
+        streams_first = events.EventsFirst(super().build_middleware_stack(), state=self.state)
+        return RequestLog(streams_first, meter=self.state.metrics)
 
 
 def keep_in_state(app: FastAPI, parts: Parts) -> None:

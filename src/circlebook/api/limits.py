@@ -26,7 +26,7 @@ async def too_large(request: Request, limit: int) -> Response:
 class StreamSlots:
     """How many event streams each account holds open in this process, at most `limit`.
 
-    An open stream costs a connection, a queue and a task for as long as it
+    An open stream costs a connection and some memory for as long as it
     lasts, so one token must not open them without end. The count lives in this
     process's memory, like the streams themselves: behind a load balancer with
     several instances, an account may hold `limit` streams on each of them.
@@ -48,17 +48,30 @@ class StreamSlots:
                 retry_after=self.RETRY_AFTER,
             )
         self._open[account_id] += 1
-        released = False
+        return _Slot(self, account_id)
 
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self._open[account_id] -= 1
-                if self._open[account_id] <= 0:
-                    del self._open[account_id]
-
-        return release
+    def _give_back(self, account_id: str) -> None:
+        self._open[account_id] -= 1
+        if self._open[account_id] <= 0:
+            del self._open[account_id]
 
     def open_for(self, account_id: str) -> int:
         return self._open[account_id]
+
+
+class _Slot:
+    """One stream's slot: calling it gives the slot back, however often it is called.
+
+    A small object rather than a closure, kept by every open stream for its whole life.
+    """
+
+    __slots__ = ("_account_id", "_slots")
+
+    def __init__(self, slots: StreamSlots, account_id: str) -> None:
+        self._slots: StreamSlots | None = slots
+        self._account_id = account_id
+
+    def __call__(self) -> None:
+        if self._slots is not None:
+            self._slots._give_back(self._account_id)
+            self._slots = None

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from enum import Enum
 
 from circlebook.domain.events import Event, EventType, concerns
 from circlebook.domain.visibility import Viewer
+from circlebook.services.ports import Signal
+
+__all__ = ["DEFAULT_HEARTBEAT", "QUEUE_LIMIT", "SLICES", "Hub", "Signal", "Subscriber"]
 
 QUEUE_LIMIT = 512
 # The heartbeat tick wakes one slice of the streams every heartbeat / SLICES seconds.
 SLICES = 16
 DEFAULT_HEARTBEAT = 15.0
-
-
-class Signal(Enum):
-    """What a waiting stream is woken for when it is not an event."""
-
-    KEEP_ALIVE = "keep-alive"
-    CLOSED = "closed"
 
 
 class Subscriber:
@@ -99,7 +94,10 @@ class Subscriber:
 
 
 class Hub:
-    """Indexes streams by account and by book; runs on the server's event loop."""
+    """Indexes streams by account and by book; runs on the server's event loop.
+
+    The event streams' `Subscriptions` (services.ports), over `Subscriber`s.
+    """
 
     def __init__(self, heartbeat: float = DEFAULT_HEARTBEAT) -> None:
         self._by_account: defaultdict[str, set[Subscriber]] = defaultdict(set)

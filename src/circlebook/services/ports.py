@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from enum import Enum
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
@@ -238,6 +239,45 @@ class Publisher(Protocol):
     """Tells subscribers, in this process or every instance, of events just committed."""
 
     def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class Signal(Enum):
+    """What wakes a waiting stream when it is not an event."""
+
+    KEEP_ALIVE = "keep-alive"
+    CLOSED = "closed"
+
+
+class Listener(Protocol):
+    """One open event stream as the subscriptions hold it: its account, its place in each book."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def viewers(self) -> Mapping[str, Viewer]: ...
+    @property
+    def overflowed(self) -> bool:
+        """Whether it fell too far behind to be handed every event."""
+        ...
+
+    def wants(self, event: Event) -> bool: ...
+    async def next(self) -> Event | Signal:
+        """The next event handed to it, a keep-alive when one is due, or CLOSED; waits."""
+        ...
+
+
+L_contra = TypeVar("L_contra", bound=Listener, contravariant=True)
+
+
+class Subscriptions(Protocol[L_contra]):
+    """The streams open in this process, each handed the committed events it may hear."""
+
+    def attach(self, listener: L_contra) -> None: ...
+    def watch(self, listener: L_contra, book_id: str, viewer: Viewer | None) -> None:
+        """Follow a book with this place in it; None stops following it."""
+        ...
+
+    def detach(self, listener: L_contra) -> None: ...
 
 
 class UnitOfWork(Protocol):
