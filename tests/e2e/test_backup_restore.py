@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from circlebook.domain.ledger import verify
+from circlebook.hashchain import verify
 from circlebook.storage.database import make_engine
 from tests.conftest import POSTGRES_URL, SECRET, services_unavailable
 from tests.e2e.live import CIRCLEBOOK, Server, live_server

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from circlebook.client import AsyncClient, Client
-from circlebook.domain.ledger import verify
+from circlebook.hashchain import verify
 from circlebook.storage.database import make_engine
 from circlebook.storage.schema import metadata
 from tests.conftest import SECRET

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from circlebook.domain.ledger import head, verify
 from circlebook.domain.model import Account
+from circlebook.hashchain import head, verify
 from circlebook.services import events
 from circlebook.storage.schema import metadata
 from tests.conftest import sign_in

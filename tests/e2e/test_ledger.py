@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
-from circlebook.domain.ledger import verify
+from circlebook.hashchain import verify
 from circlebook.services import answers, auth, books
 from circlebook.storage.schema import ledger
 from tests.conftest import FakeClock, sign_in

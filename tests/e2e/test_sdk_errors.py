@@ -249,12 +249,10 @@ SERVER_SIDE = {
     "serving",
     "__main__",
 }
-# The one module of the server's side that the client shares: the consent ledger's hash
-# chain, which the terminal checks with the very code the server chains with. It is standard
-# library only (tests/unit/test_architecture.py keeps the domain so), so the client still
-# runs anywhere. (circlebook.phonebook, the number rule and contacts readers, is shared too,
-# but belongs to neither side: the architecture test keeps it importing neither.)
-SHARED = "circlebook.domain.ledger"
+# The consent ledger's hash chain, which the terminal checks with the very code the server
+# chains with, belongs to neither side (as circlebook.phonebook, the number rule and contacts
+# readers, does not): tests/unit/test_architecture.py keeps it standard library only.
+SHARED = "circlebook.hashchain"
 
 
 def test_the_client_package_exports_exactly_its_public_names() -> None:

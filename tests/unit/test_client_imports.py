@@ -30,4 +30,4 @@ def test_the_client_imports_no_server_module_of_circlebook() -> None:
     )
 
     ours = {name for name in json.loads(loaded.stdout) if name.startswith("circlebook.")}
-    assert {name.split(".")[1] for name in ours} <= {"__main__", "client", "domain", "phonebook"}
+    assert {name.split(".")[1] for name in ours} <= {"__main__", "client", "hashchain", "phonebook"}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circlebook.domain.ledger import GENESIS, canonical, chain, digest, head, verify
+from circlebook.hashchain import GENESIS, canonical, chain, digest, head, verify
 
 AT = "2026-03-01T09:00:00.000000Z"
 

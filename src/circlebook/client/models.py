@@ -274,7 +274,7 @@ class LedgerPage:
     """One page of my consent ledger, newest first.
 
     Records are kept as the server sent them: their hash covers every field, so
-    `circlebook.domain.ledger.verify` checks them exactly as they came.
+    `circlebook.hashchain.verify` checks them exactly as they came.
     """
 
     records: list[dict[str, Any]]

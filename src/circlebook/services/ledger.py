@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from circlebook.domain.errors import InvalidInputError
-from circlebook.domain.ledger import Kind, Record
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.numbers import whole_number
+from circlebook.hashchain import Kind, Record
 from circlebook.services.ids import new_id
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime

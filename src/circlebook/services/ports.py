@@ -11,7 +11,6 @@ from typing import Any, NamedTuple, Protocol, Self, TypeVar
 from circlebook.domain.dav_push import Registration
 from circlebook.domain.errors import CirclebookError
 from circlebook.domain.events import Event
-from circlebook.domain.ledger import Record
 from circlebook.domain.model import (
     Account,
     AppPassword,
@@ -24,6 +23,7 @@ from circlebook.domain.model import (
 from circlebook.domain.push import Delivery, Outgoing, PushSubscription
 from circlebook.domain.sync import ViewMark
 from circlebook.domain.visibility import Viewer
+from circlebook.hashchain import Record
 
 # (id, account_id, phone, name, tags as stored text, role, created_at, updated_at): the
 # read path of a 10,000-entry book unpacks plain tuples, which costs a tenth of

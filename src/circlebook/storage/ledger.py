@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
-from circlebook.domain.ledger import GENESIS, Record, canonical, chain
+from circlebook.hashchain import GENESIS, Record, canonical, chain
 from circlebook.storage.events import OrderLock
 from circlebook.storage.schema import ledger
 

@@ -242,7 +242,7 @@ rate_counters = Table(
 )
 
 # Each account's consent ledger: what happened to its consent, append-only and hash
-# chained (circlebook.domain.ledger). `body` is the record's canonical JSON without
+# chained (circlebook.hashchain). `body` is the record's canonical JSON without
 # its hash, stored as hashed, so what is served is byte for byte what was chained.
 ledger = Table(
     "ledger",

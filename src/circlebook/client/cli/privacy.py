@@ -15,8 +15,8 @@ from rich.prompt import Prompt
 from circlebook.client import render
 from circlebook.client.cli.root import CliError, JsonOpt, app, connected
 from circlebook.client.config import forget_session, load_ledger_head, save_ledger_head
-from circlebook.domain.ledger import head as chain_head
-from circlebook.domain.ledger import verify as verify_chain
+from circlebook.hashchain import head as chain_head
+from circlebook.hashchain import verify as verify_chain
 
 
 def _write_private(path: Path, text: str) -> None:
