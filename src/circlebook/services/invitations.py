@@ -14,7 +14,7 @@ from circlebook.domain.errors import (
     RateLimitedError,
     TooManyInviteesError,
 )
-from circlebook.domain.events import EventType
+from circlebook.domain.events import InvitationAccepted, InvitationDeclined, InvitationRevoked
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
@@ -279,13 +279,13 @@ def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> N
     """The invitee's account, if the number has one, hears the invitation is withdrawn."""
     invitee = uow.accounts.by_phone(invitation.phone)
     if invitee is not None:
-        events.to_account(
-            uow,
-            EventType.INVITATION_REVOKED,
-            invitee.id,
-            now,
-            invitation_id=invitation.id,
-            book_id=invitation.book_id,
+        uow.events.add(
+            InvitationRevoked(
+                account_id=invitee.id,
+                invitation_id=invitation.id,
+                book_id=invitation.book_id,
+                created_at=now,
+            )
         )
         ledger.withdrawn(uow, invitee.id, invitation, now)
 
@@ -355,14 +355,14 @@ def join(
     uow.entries.add(entry, invitation_id=invitation.id)
     at = stamp(now)
     ledger.accepted(uow, book, entry, at)
-    events.to_account(
-        uow,
-        EventType.INVITATION_ACCEPTED,
-        book.owner_id,
-        at,
-        invitation_id=invitation.id,
-        book_id=book.id,
-        entry_id=entry.id,
+    uow.events.add(
+        InvitationAccepted(
+            account_id=book.owner_id,
+            invitation_id=invitation.id,
+            book_id=book.id,
+            entry_id=entry.id,
+            created_at=at,
+        )
     )
     events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
     dav_push.homes_changed(uow, [account.id], at)
@@ -388,13 +388,13 @@ def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
 def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
     book = uow.books.get(invitation.book_id)
     if book is not None:
-        events.to_account(
-            uow,
-            EventType.INVITATION_DECLINED,
-            book.owner_id,
-            now,
-            invitation_id=invitation.id,
-            book_id=book.id,
+        uow.events.add(
+            InvitationDeclined(
+                account_id=book.owner_id,
+                invitation_id=invitation.id,
+                book_id=book.id,
+                created_at=now,
+            )
         )
 
 

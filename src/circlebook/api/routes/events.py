@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from circlebook.api.limits import StreamSlots
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import BookChanged, BookLeft, Event
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
 from circlebook.edge.deps import HubDep, RuntimeDep, StreamTokenDep
-from circlebook.notify import Hub, Signal, Subscriber
+from circlebook.notify import Hub, Signal, Subscriber, wire
 from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, events
 from circlebook.services.runtime import Runtime
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 def frame(event: Event) -> bytes:
     """One event in the text/event-stream format (HTML Living Standard, 9.2)."""
-    data = orjson.dumps({**event.data, "type": event.type.value}).decode()
+    data = orjson.dumps({**wire.data(event), "type": event.type.value}).decode()
     return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
 
 
@@ -40,12 +40,10 @@ async def _follow(
     rt: Runtime, hub: Hub, subscriber: Subscriber, account: Account, event: Event
 ) -> None:
     """Keep the subscriber's place in a book current after an event about its own entry."""
-    book_id = event.data.get("book_id")
-    if book_id is None:
-        return
-    if event.type is EventType.BOOK_LEFT:
+    book_id = event.book_id
+    if isinstance(event, BookLeft):
         hub.watch(subscriber, book_id, None)
-    elif event.type is EventType.BOOK_CHANGED and event.subject_id == account.id:
+    elif isinstance(event, BookChanged) and event.subject_id == account.id:
         hub.watch(
             subscriber, book_id, await run_in_threadpool(events.viewer_of, rt, account, book_id)
         )
