@@ -6,8 +6,21 @@ topics a push service holds), so a change to any of them breaks what was issued.
 
 from __future__ import annotations
 
+from itertools import combinations
+
+import pytest
+
 from circlebook.edge import deps
-from circlebook.services import app_passwords, auth, dav_push, privacy, reach, sync_tokens
+from circlebook.services import (
+    app_passwords,
+    auth,
+    dav_push,
+    privacy,
+    reach,
+    signing,
+    sync_tokens,
+)
+from circlebook.services.signing import Purpose
 from circlebook.web import session
 
 KEY = b"circlebook fixed test key 0123456789"
@@ -21,7 +34,7 @@ def test_a_phone_is_known_by_the_same_keyed_hash() -> None:
 
 
 def test_a_sign_in_code_is_kept_as_the_same_keyed_hash() -> None:
-    assert auth.keyed(KEY, "code", "ph", "123456") == (
+    assert auth.code_key(KEY, "ph", "123456") == (
         "246e87fe6ca589ce561b2b5f546fd61288e81354e5dc654da7190c35da275a96"
     )
 
@@ -38,7 +51,7 @@ def test_an_app_password_is_kept_as_the_same_keyed_hash() -> None:
 
 def test_a_recently_used_app_password_is_remembered_by_the_same_key() -> None:
     canonical = app_passwords._canonical("ABCD-efgh ijkl")
-    assert auth.keyed(KEY, "app-password-seen", "user", canonical) == (
+    assert signing.sign_hex(KEY, Purpose.APP_PASSWORD_SEEN, "user", canonical) == (
         "1b795e6b7660e46f9bf9e2a18065ef9a7ec2952987e6b39cb7b52a6b62a870e6"
     )
 
@@ -70,3 +83,34 @@ def test_the_sign_in_cookie_signature_stays_the_same() -> None:
 
 def test_a_csrf_token_stays_the_same() -> None:
     assert deps.csrf_token(KEY, "seed") == "6fpl7ItsLErsDKqJUnbtEsB1NumtXqFzf0dqJKfqODw"
+
+
+def test_every_purpose_has_a_label_no_other_message_can_begin_with() -> None:
+    labels = [purpose.value for purpose in Purpose]
+    assert len(set(labels)) == len(labels)
+    # A message is its label, then the separator: a label holding one could be read as
+    # another label followed by parts.
+    assert not any("\x1f" in label for label in labels)
+
+
+@pytest.mark.parametrize(("one", "other"), list(combinations(Purpose, 2)))
+def test_a_value_made_for_one_purpose_never_matches_another(one: Purpose, other: Purpose) -> None:
+    for parts in ((), ("x",), ("x", "y")):
+        assert not signing.matches(signing.sign(KEY, one, *parts), signing.sign(KEY, other, *parts))
+
+
+def test_a_sign_in_cookie_signature_is_no_csrf_token_for_the_same_value() -> None:
+    value = f"{PHONE}|1700000000"
+    assert not signing.matches(deps.csrf_token(KEY, value), session._signature(KEY, value))
+    assert signing.matches(deps.csrf_token(KEY, value), deps.csrf_token(KEY, value))
+
+
+def test_a_value_made_under_another_secret_does_not_match() -> None:
+    assert auth.phone_key(KEY, PHONE) != auth.phone_key(KEY + b"!", PHONE)
+
+
+def test_comparing_with_anything_a_client_sends_answers_without_raising() -> None:
+    assert not signing.matches("token", "tökén")
+    assert not signing.matches("token", "")
+    assert signing.matches("tökén", "tökén")
+    assert signing.matches(b"\x00\xff", b"\x00\xff")
