@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Label, Row, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.events import Event, EventType
@@ -40,13 +40,19 @@ def _row_of(event: Event) -> dict[str, Any]:
     return row
 
 
-def _event_from_row(row: Row[Any]) -> Event:
-    """The event a row holds: its record, with `data` parsed and tags split."""
-    raw = row._asdict()
+def event_columns(prefix: str) -> list[Label[Any]]:
+    """The log's columns named `prefix` + name, to read an event beside another table's row."""
+    return [column.label(prefix + column.name) for column in events.c]
+
+
+def event_from_row(row: Row[*tuple[Any, ...]], prefix: str = "") -> Event:
+    """The event a row holds (its columns named as `event_columns` names them): its record,
+    with `data` parsed and tags split."""
+    raw = {column.name: getattr(row, prefix + column.name) for column in events.c}
     raw.update(
-        data=orjson.loads(row.data),
-        old_tags=_tags_listed(row.old_tags),
-        new_tags=_tags_listed(row.new_tags),
+        data=orjson.loads(raw["data"]),
+        old_tags=_tags_listed(raw["old_tags"]),
+        new_tags=_tags_listed(raw["new_tags"]),
     )
     return wire.from_record(raw)
 
@@ -100,7 +106,7 @@ class SqlEvents:
         rows = self.conn.execute(
             select(events).where(events.c.id > event_id, audience).order_by(events.c.id)
         )
-        return [_event_from_row(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def first_id(self) -> int | None:
         return self.conn.execute(select(func.min(events.c.id))).scalar_one_or_none()
