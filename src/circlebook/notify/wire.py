@@ -50,10 +50,13 @@ def _tags(value: list[str] | None) -> frozenset[str] | None:
     return None if value is None else frozenset(value)
 
 
+def _listed(tags: frozenset[str] | None) -> list[str] | None:
+    return None if tags is None else sorted(tags)
+
+
 def record(event: Event) -> dict[str, Any]:
     """The event as one flat record: what the log stores and the brokers carry."""
     changed = event if isinstance(event, BookChanged) else None
-    tags = (None, None) if changed is None else (changed.old_tags, changed.new_tags)
     return {
         "id": event.id,
         "type": event.type.value,
@@ -62,8 +65,8 @@ def record(event: Event) -> dict[str, Any]:
         "account_id": event.account_id if isinstance(event, AccountEvent) else None,
         "book_id": None if changed is None else changed.book_id,
         "subject_id": None if changed is None else changed.subject_id,
-        "old_tags": None if tags[0] is None else sorted(tags[0]),
-        "new_tags": None if tags[1] is None else sorted(tags[1]),
+        "old_tags": None if changed is None else _listed(changed.old_tags),
+        "new_tags": None if changed is None else _listed(changed.new_tags),
         "created_at": event.created_at,
         "version": None if changed is None else changed.version,
     }
