@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from circlebook.domain.model import Account
+from circlebook.notify import wire
 from circlebook.notify.hub import Subscriber
 from circlebook.services import events
 from tests.conftest import FakeClock, Person
@@ -97,7 +98,7 @@ def replayed(client: TestClient, person: Person) -> list[tuple[str, dict[str, st
     subscriber = Subscriber(account.id)
     subscriber.viewers.update(subscription.viewers)
     missed = events.missed(rt, account, 0, list(subscription.viewers)) or []
-    return [(e.type.value, e.data) for e in missed if subscriber.wants(e)]
+    return [(e.type.value, wire.data(e)) for e in missed if subscriber.wants(e)]
 
 
 ACTIONS = st.lists(

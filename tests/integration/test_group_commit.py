@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from circlebook.domain.errors import NotFoundError
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import BookLeft, Event
 from circlebook.domain.model import Account
 from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
@@ -57,9 +57,7 @@ def open_account(n: int, *, then: Callable[[], None] = lambda: None) -> Callable
     def work(uow: SqlUnitOfWork) -> str:
         account_id = f"a_group{n:04d}"
         uow.accounts.add(Account(account_id, phone(n), f"Person {n}", AT))
-        uow.events.add(
-            Event(EventType.BOOK_LEFT, {"n": str(n)}, account_id=account_id, created_at=AT)
-        )
+        uow.events.add(BookLeft(account_id=account_id, book_id=str(n), created_at=AT))
         then()
         return account_id
 
@@ -168,7 +166,7 @@ def test_one_failing_write_leaves_the_others_committed_and_gets_its_own_error(
         answers[1].result()
     assert not account_exists(engine, "a_group0100")
     # Only what was kept is heard of, and only once it is stored.
-    told = sorted(e.data["n"] for e in heard.events)
+    told = sorted(e.book_id for e in heard.events)
     assert told == ["1", "2", "3", "9999"]
     assert all(heard.stored_when_heard)
 

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from circlebook.composition import policy_from
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import (
+    AccountEvent,
+    BookChanged,
+    BookLeft,
+    Event,
+    EventType,
+    InvitationReceived,
+)
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.services import event_stream, events
@@ -41,9 +48,10 @@ class FakeListener:
         self.steps = list(steps)
 
     def wants(self, event: Event) -> bool:
-        if event.type is not EventType.BOOK_CHANGED:
+        if isinstance(event, AccountEvent):
             return event.account_id == self.account_id
-        viewer = self.viewers.get(event.book_id or "")
+        assert isinstance(event, BookChanged)
+        viewer = self.viewers.get(event.book_id)
         if viewer is not None and (event.version or 0) < viewer.tags_version:
             return False  # from before its place in the book
         return event.subject_id == self.account_id or viewer is not None
@@ -139,17 +147,13 @@ def entry(account_id: str, role: Role = Role.MEMBER, version: int = 1) -> Entry:
 
 
 def invited(at: str = AT) -> Event:
-    return Event(
-        EventType.INVITATION_RECEIVED, {"invitation_id": "i1"}, account_id=ME, created_at=at
-    )
+    return InvitationReceived(invitation_id="i1", book_id="b1", account_id=ME, created_at=at)
 
 
 def changed(version: int, subject: str | None = None) -> Event:
-    data = {"book_id": "b1", "sync_token": f"{version}.x"}
-    return Event(
-        EventType.BOOK_CHANGED,
-        data,
+    return BookChanged(
         book_id="b1",
+        sync_token=f"{version}.x",
         subject_id=subject,
         created_at=AT,
         version=version,
@@ -215,7 +219,7 @@ def test_a_stream_follows_a_book_once_joined_and_no_longer_once_left(world: Worl
         heard_about_b1.extend(world.commit(changed(3)))
 
     def leave() -> None:
-        left = Event(EventType.BOOK_LEFT, {"book_id": "b1"}, account_id=ME, created_at=AT)
+        left = BookLeft(book_id="b1", account_id=ME, created_at=AT)
         world.commit(left, gone="e_me")
 
     def book_renamed_again() -> None:

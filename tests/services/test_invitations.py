@@ -13,6 +13,7 @@ from circlebook.domain.errors import (
     TooManyInviteesError,
 )
 from circlebook.domain.model import Role
+from circlebook.notify import wire
 from circlebook.services import answers, books, entries, invitations
 from circlebook.services.invitations import Invitee, Status
 from circlebook.services.runtime import Runtime
@@ -272,7 +273,7 @@ def test_the_sweep_deletes_expired_invitations_and_the_notices_of_them(
     invitations.prune(rt)
     assert world.read(lambda uow: uow.invitations.get(invitation_id)) is None
     replayed = world.read(lambda uow: uow.events.after(0, friend.id, []))
-    assert [e for e in replayed if e.data.get("invitation_id") == invitation_id] == []
+    assert [e for e in replayed if wire.data(e).get("invitation_id") == invitation_id] == []
 
 
 def test_inviting_again_after_a_decline_asks_again(rt: Runtime, world: World) -> None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from circlebook.domain.events import Event
 from circlebook.domain.model import Account, Entry
-from circlebook.notify import LocalBroker
+from circlebook.notify import LocalBroker, wire
 from circlebook.services import answers, auth, books, invitations
 from circlebook.services.books import BookSummary
 from circlebook.services.invitations import Invitee, Outcome, Status
@@ -84,8 +84,9 @@ def named(event: Event) -> tuple[str, frozenset[str]]:
 
     The one place that knows how an event carries its ids.
     """
-    ids = {event.account_id, event.book_id, event.subject_id}
-    ids |= {value for key, value in event.data.items() if key.endswith("_id")}
+    record = wire.record(event)
+    ids = {record["account_id"], record["book_id"], record["subject_id"]}
+    ids |= {value for key, value in record["data"].items() if key.endswith("_id")}
     return event.type.value, frozenset(i for i in ids if i)
 
 

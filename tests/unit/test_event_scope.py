@@ -7,7 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from circlebook.domain.events import Event, EventType, concerns, kinds_concerned
+from circlebook.domain.events import (
+    BookChanged,
+    Event,
+    EventType,
+    InvitationReceived,
+    concerns,
+    kinds_concerned,
+)
 from circlebook.domain.model import Role
 from circlebook.domain.visibility import Viewer
 from circlebook.notify.hub import Hub, Signal, Subscriber
@@ -21,10 +28,11 @@ def viewer(account: str, tags: frozenset[str], role: Role = Role.MEMBER) -> View
     return Viewer(account, f"e_{account}", role, tags, 1)
 
 
-def change(subject: str | None, old: frozenset[str] | None, new: frozenset[str] | None) -> Event:
-    data = {"book_id": "b1", "sync_token": "2.x"}
-    return Event(
-        EventType.BOOK_CHANGED, data, book_id="b1", subject_id=subject, old_tags=old, new_tags=new
+def change(
+    subject: str | None, old: frozenset[str] | None, new: frozenset[str] | None
+) -> BookChanged:
+    return BookChanged(
+        book_id="b1", sync_token="2.x", subject_id=subject, old_tags=old, new_tags=new
     )
 
 
@@ -46,7 +54,7 @@ def change(subject: str | None, old: frozenset[str] | None, new: frozenset[str] 
     ],
 )
 def test_book_change_reaches_only_members_whose_view_it_changes(
-    who: Viewer, event: Event, hears: bool
+    who: Viewer, event: BookChanged, hears: bool
 ) -> None:
     assert concerns(who, event) is hears
 
@@ -59,7 +67,7 @@ def test_hub_hands_account_events_to_that_account_and_book_events_by_scope() -> 
     hub.watch(red, "b1", viewer("red2", RED))
     hub.watch(blue, "b1", viewer("blue1", BLUE))
     hub.deliver(change("red1", None, RED))  # red1 joins: not yet following b1
-    hub.deliver(Event(EventType.INVITATION_RECEIVED, {}, account_id="blue1"))
+    hub.deliver(InvitationReceived(account_id="blue1", invitation_id="i1", book_id="b1"))
     got = {s.account_id: [e.type for e in drain(s)] for s in (red, blue, newcomer)}
     assert got == {
         "red2": [EventType.BOOK_CHANGED],
@@ -115,4 +123,4 @@ def test_a_waiting_stream_hears_events_then_keep_alives_from_the_hub_tick_then_i
         assert hub.streams == 0
         return heard
 
-    assert asyncio.run(listen()) == ["Event", Signal.KEEP_ALIVE, Signal.CLOSED]
+    assert asyncio.run(listen()) == ["BookChanged", Signal.KEEP_ALIVE, Signal.CLOSED]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from circlebook.domain.events import EventType
+from circlebook.domain.events import Event, EventType
 
 # What a person hears of on a phone with no page open: what asks for their answer
 # or changes their place. A change to a book's entries is left to the next sync.
@@ -50,8 +50,7 @@ class Outgoing:
 
     id: int
     subscription: PushSubscription
-    event_type: EventType
-    data: dict[str, str]
+    event: Event
     attempts: int
     expires_at: str
 

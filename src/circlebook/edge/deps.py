@@ -10,9 +10,6 @@ the database (see services.recent_sign_ins).
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Header, Request
@@ -22,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from circlebook.domain.errors import ForbiddenError, NotAuthenticatedError
 from circlebook.domain.model import Account
 from circlebook.notify.hub import Hub
-from circlebook.services import auth, limits, reach
+from circlebook.services import auth, limits, reach, signing
 from circlebook.services.languages import from_accept_language
 from circlebook.services.runtime import Runtime
+from circlebook.services.signing import Purpose
 from circlebook.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="the token from POST /v1/auth/sessions")
@@ -119,8 +117,7 @@ CSRF_HEADER = "X-CSRF-Token"
 def csrf_token(secret: bytes, seed: str) -> str:
     """The token a browser's forms carry, keyed by the server's secret and the browser's seed
     (its session token once signed in): a cross-site page can send cookies but not read it."""
-    digest = hmac.new(secret, b"csrf\x1f" + seed.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return signing.sign_text(secret, Purpose.CSRF, seed)
 
 
 async def get_page_token(
@@ -144,10 +141,10 @@ async def get_page_token(
         return credentials.credentials
     if not session:
         raise NotAuthenticatedError("sign in first: send Authorization: Bearer <token>")
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        expected = csrf_token(rt.secret_key, session).encode()
-        if not sent_csrf or not hmac.compare_digest(expected, sent_csrf.encode()):
-            raise ForbiddenError(f"a call with the session cookie needs the {CSRF_HEADER} header")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return session
+    if not sent_csrf or not signing.matches(csrf_token(rt.secret_key, session), sent_csrf):
+        raise ForbiddenError(f"a call with the session cookie needs the {CSRF_HEADER} header")
     return session
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from circlebook.domain.events import Event, EventType, concerns
+from circlebook.domain.events import AccountEvent, BookChanged, Event, concerns
 from circlebook.domain.visibility import Viewer
 from circlebook.services.ports import Signal
 
@@ -41,9 +41,11 @@ class Subscriber:
         self._closed = False
 
     def wants(self, event: Event) -> bool:
-        if event.type is not EventType.BOOK_CHANGED:
+        if isinstance(event, AccountEvent):
             return event.account_id == self.account_id
-        viewer = self.viewers.get(event.book_id or "")
+        if not isinstance(event, BookChanged):
+            return False
+        viewer = self.viewers.get(event.book_id)
         if viewer is not None and event.version is not None and event.version < viewer.tags_version:
             return False  # from before its place in the book: a replay starts no earlier
         if event.subject_id == self.account_id:
@@ -153,16 +155,20 @@ class Hub:
 
     def deliver(self, event: Event) -> None:
         candidates: set[Subscriber] = set()
-        for key, index in (
-            (event.account_id, self._by_account),
-            (event.subject_id, self._by_account),
-            (event.book_id, self._by_book),
-        ):
+        for key, index in self._routes(event):
             if key is not None and key in index:
                 candidates |= index[key]
         for subscriber in candidates:
             if subscriber.wants(event):
                 subscriber.offer(event)
+
+    def _routes(self, event: Event) -> list[tuple[str | None, defaultdict[str, set[Subscriber]]]]:
+        """Where the streams an event may concern are found: by account, or by book."""
+        if isinstance(event, BookChanged):
+            return [(event.subject_id, self._by_account), (event.book_id, self._by_book)]
+        if isinstance(event, AccountEvent):
+            return [(event.account_id, self._by_account)]
+        return []
 
     def _schedule(self) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circlebook.domain.errors import NotFoundError
-from circlebook.domain.events import EventType
+from circlebook.domain.events import InvitationAccepted, InvitationDeclined
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.names import clean_name
 from circlebook.services import dav_push, events, ledger
@@ -84,8 +84,14 @@ def join(
     uow.entries.add(entry, invitation_id=invitation.id)
     at = stamp(now)
     ledger.accepted(uow, book, entry, at)
-    events.about_invitation(
-        uow, EventType.INVITATION_ACCEPTED, book.owner_id, invitation, at, entry_id=entry.id
+    uow.events.add(
+        InvitationAccepted(
+            account_id=book.owner_id,
+            invitation_id=invitation.id,
+            book_id=book.id,
+            entry_id=entry.id,
+            created_at=at,
+        )
     )
     events.book_changed(rt, uow, book.id, version, at, entry, new_tags=entry.tags)
     dav_push.homes_changed(uow, [account.id], at)
@@ -120,4 +126,4 @@ def decline(rt: Runtime, account: Account, invitation_id: str) -> None:
 def tell_owner_declined(uow: UnitOfWork, invitation: Invitation, now: str) -> None:
     book = uow.books.get(invitation.book_id)
     if book is not None:
-        events.about_invitation(uow, EventType.INVITATION_DECLINED, book.owner_id, invitation, now)
+        events.about_invitation(uow, InvitationDeclined, book.owner_id, invitation, now)

@@ -7,8 +7,6 @@ be revoked on its own, and none of them can do more than read books.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,12 +19,13 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, AppPassword
 from circlebook.domain.names import clean_name
-from circlebook.services.auth import keyed
+from circlebook.services import signing
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime
+from circlebook.services.signing import Purpose
 
 MAX_APP_PASSWORDS = 50
 # 24 symbols from 32 that cannot be misread (no 0/o, 1/l/i): 120 random bits,
@@ -60,8 +59,7 @@ def _digest(secret: bytes, salt: str, password: str) -> str:
     # 120 random bits cannot be guessed, so a fast hash suffices (a slow one would
     # cost every CardDAV request); keying it with the server's secret means a copy
     # of the database alone cannot even check a guess.
-    message = f"app-password\x1f{salt}\x1f{_canonical(password)}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return signing.sign_hex(secret, Purpose.APP_PASSWORD, salt, _canonical(password))
 
 
 def _hashed(secret: bytes, password: str) -> str:
@@ -71,7 +69,7 @@ def _hashed(secret: bytes, password: str) -> str:
 
 def _matches(secret: bytes, stored: str, password: str) -> bool:
     salt, _, expected = stored.partition("$")
-    return hmac.compare_digest(expected, _digest(secret, salt, password))
+    return signing.matches(expected, _digest(secret, salt, password))
 
 
 def create_app_password(rt: Runtime, account: Account, label: str) -> NewAppPassword:
@@ -139,7 +137,9 @@ _STAND_IN = f"{'0' * 32}${'0' * 64}"
 
 
 def _seen_key(rt: Runtime, user_name: str, password: str) -> str:
-    return keyed(rt.secret_key, "app-password-seen", user_name, _canonical(password))
+    return signing.sign_hex(
+        rt.secret_key, Purpose.APP_PASSWORD_SEEN, user_name, _canonical(password)
+    )
 
 
 def recently_signed_in(rt: Runtime, user_name: str, password: str) -> Account | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,12 +16,13 @@ from circlebook.domain.errors import (
 )
 from circlebook.domain.model import Account, Session
 from circlebook.domain.names import clean_name
-from circlebook.services import events, ledger, limits
+from circlebook.services import events, ledger, limits, signing
 from circlebook.services.clock import parse_stamp, stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Policy, Runtime
+from circlebook.services.signing import Purpose
 
 _CODE = re.compile(r"^[0-9]{6}$")
 # A session's last use is noted at most this often, so that reads stay reads.
@@ -43,14 +43,14 @@ class SignedIn:
     created: bool
 
 
-def keyed(secret: bytes, *parts: str) -> str:
-    """A keyed hash of `parts`; the first part names its purpose, so no two uses collide."""
-    return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
-
-
 def phone_key(secret: bytes, phone: str) -> str:
     """The keyed hash a number is known by where the number itself need not be kept."""
-    return keyed(secret, "phone", phone)
+    return signing.sign_hex(secret, Purpose.PHONE, phone)
+
+
+def code_key(secret: bytes, phone_hash: str, code: str) -> str:
+    """What is kept of a sign-in code sent to the number `phone_hash` stands for."""
+    return signing.sign_hex(secret, Purpose.SIGN_IN_CODE, phone_hash, code)
 
 
 def token_hash(token: str) -> str:
@@ -80,7 +80,7 @@ def request_code(
         limits.claim_code_request(uow, policy, phone_hash, client, now)
         uow.codes.add(
             phone_hash,
-            keyed(rt.secret_key, "code", phone_hash, code),
+            code_key(rt.secret_key, phone_hash, code),
             stamp(now),
             stamp(now + timedelta(seconds=policy.code_ttl_seconds)),
         )
@@ -115,7 +115,7 @@ def redeem_code(
         uow.commit()
         raise InvalidCodeError("no valid code for this number: ask for a new one", field="code")
     code_id, expected = live
-    if not hmac.compare_digest(expected, keyed(rt.secret_key, "code", phone_hash, code)):
+    if not signing.matches(expected, code_key(rt.secret_key, phone_hash, code)):
         limits.count_wrong_guess(uow, rt.policy, phone_hash, client, now)
         uow.commit()
         raise InvalidCodeError("the code is wrong", field="code")

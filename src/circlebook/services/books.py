@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from circlebook.domain.errors import ConflictError, NotFoundError
-from circlebook.domain.events import EventType
+from circlebook.domain.events import BookLeft, BookOwnerChanged
 from circlebook.domain.model import Account, Book, Entry, Role
 from circlebook.domain.names import clean_name, clean_title
 from circlebook.domain.sync import as_seen
@@ -266,7 +266,7 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
         # The old owner is an untagged member now: that kind's view is kept from here.
         uow.views.advance(book_id, [frozenset()], version, now)
         for who in (account.id, target.account_id):
-            events.to_account(uow, EventType.BOOK_OWNER_CHANGED, who, now, book_id=book_id)
+            uow.events.add(BookOwnerChanged(account_id=who, book_id=book_id, created_at=now))
         uow.commit()
     return get_book(rt, account, book_id)
 
@@ -298,4 +298,4 @@ def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:
     uow.books.remove(book_id)
     dav_push.dissolved(uow, book_id, members, now)
     for member in members:
-        events.to_account(uow, EventType.BOOK_LEFT, member, now, book_id=book_id)
+        uow.events.add(BookLeft(account_id=member, book_id=book_id, created_at=now))

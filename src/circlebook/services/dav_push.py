@@ -8,7 +8,6 @@ addresses only, bounded), and the keys, when given, as a browser's are.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,13 +17,14 @@ from circlebook.domain.errors import InvalidInputError, LimitReachedError, NotFo
 from circlebook.domain.model import Account, Role
 from circlebook.domain.push import Delivery, PushSubscription
 from circlebook.domain.sync import as_seen
-from circlebook.services import auth, sync_tokens
+from circlebook.services import signing, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
 from circlebook.services.ports import PushSender, UnitOfWork
 from circlebook.services.push import CLAIM
 from circlebook.services.push_endpoints import check_endpoint, check_keys
 from circlebook.services.runtime import Runtime
+from circlebook.services.signing import Purpose
 
 # A registration lives at least this long, whatever the client asked for: the
 # draft's clients renew well before three days pass. At most it lives
@@ -40,8 +40,9 @@ def topic(secret: bytes, account_id: str, collection: str) -> str:
     A keyed hash: it tells a push service nothing of the book, the member or of
     who else is in it (two members of one book have different topics).
     """
-    digest = bytes.fromhex(auth.keyed(secret, "webdav-push topic", account_id, collection))
-    return base64.urlsafe_b64encode(digest[:_TOPIC_BYTES]).decode()
+    return signing.sign_text(
+        secret, Purpose.DAV_PUSH_TOPIC, account_id, collection, size=_TOPIC_BYTES
+    )
 
 
 def lifetime(now: datetime, asked: datetime | None, max_days: int) -> datetime:

@@ -9,7 +9,7 @@ from typing import Any
 
 from circlebook.domain import entity_tags
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from circlebook.domain.events import EventType
+from circlebook.domain.events import BookLeft
 from circlebook.domain.model import Account, Departure, Entry, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, check_kept, removed_ids
@@ -245,7 +245,7 @@ def leave(rt: Runtime, uow: UnitOfWork, entry: Entry, now: str) -> None:
         entry.book_id, Departure(entry.id, entry.account_id, entry.tags, version), now
     )
     events.book_changed(rt, uow, entry.book_id, version, now, entry, old_tags=entry.tags)
-    events.to_account(uow, EventType.BOOK_LEFT, entry.account_id, now, book_id=entry.book_id)
+    uow.events.add(BookLeft(account_id=entry.account_id, book_id=entry.book_id, created_at=now))
     dav_push.left(uow, entry.account_id, entry.book_id, now)
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from anyio.to_thread import run_sync
 
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import BookChanged, BookLeft, Event
 from circlebook.domain.model import Account
 from circlebook.domain.numbers import whole_number
 from circlebook.services import events
@@ -122,11 +122,8 @@ async def _follow_book(
     rt: Runtime, subscriptions: Subscriptions[L], listener: L, account: Account, event: Event
 ) -> None:
     """Keep the listener's place in a book current after an event about its own entry."""
-    book_id = event.data.get("book_id")
-    if book_id is None:
-        return
-    if event.type is EventType.BOOK_LEFT:
-        subscriptions.watch(listener, book_id, None)
-    elif event.type is EventType.BOOK_CHANGED and event.subject_id == account.id:
-        viewer = await run_sync(events.viewer_of, rt, account, book_id)
-        subscriptions.watch(listener, book_id, viewer)
+    if isinstance(event, BookLeft):
+        subscriptions.watch(listener, event.book_id, None)
+    elif isinstance(event, BookChanged) and event.subject_id == account.id:
+        viewer = await run_sync(events.viewer_of, rt, account, event.book_id)
+        subscriptions.watch(listener, event.book_id, viewer)

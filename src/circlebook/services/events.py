@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from circlebook.domain.events import Event, EventType, kinds_concerned
+from circlebook.domain.events import (
+    BookChanged,
+    Event,
+    InvitationEvent,
+    InvitationReceived,
+    kinds_concerned,
+)
 from circlebook.domain.model import Account, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.services import sync_tokens
@@ -36,10 +42,9 @@ def book_changed(
     """
     if subject is not None and subject.role is Role.OWNER:
         old_tags = new_tags = None
-    event = Event(
-        EventType.BOOK_CHANGED,
-        {"book_id": book_id, "sync_token": sync_tokens.issue(rt.secret_key, book_id, version)},
+    event = BookChanged(
         book_id=book_id,
+        sync_token=sync_tokens.issue(rt.secret_key, book_id, version),
         subject_id=subject.account_id if subject is not None else None,
         old_tags=old_tags,
         new_tags=new_tags,
@@ -56,21 +61,26 @@ def book_changed(
     uow.views.advance(book_id, moved, version, at)
 
 
-def to_account(uow: UnitOfWork, kind: EventType, account_id: str, at: str, **data: str) -> None:
-    uow.events.add(Event(kind, data, account_id=account_id, created_at=at))
-
-
 def about_invitation(
-    uow: UnitOfWork, kind: EventType, account_id: str, invitation: Invitation, at: str, **data: str
+    uow: UnitOfWork,
+    kind: type[InvitationEvent],
+    account_id: str,
+    invitation: Invitation,
+    at: str,
 ) -> None:
     """Tell one account something of an invitation: every such event names it and its book."""
-    to_account(
-        uow, kind, account_id, at, invitation_id=invitation.id, book_id=invitation.book_id, **data
+    uow.events.add(
+        kind(
+            account_id=account_id,
+            invitation_id=invitation.id,
+            book_id=invitation.book_id,
+            created_at=at,
+        )
     )
 
 
 def invitation_received(uow: UnitOfWork, invitation: Invitation, account_id: str, at: str) -> None:
-    about_invitation(uow, EventType.INVITATION_RECEIVED, account_id, invitation, at)
+    about_invitation(uow, InvitationReceived, account_id, invitation, at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from circlebook.domain.errors import (
     RateLimitedError,
     TooManyInviteesError,
 )
-from circlebook.domain.events import EventType
+from circlebook.domain.events import InvitationRevoked
 from circlebook.domain.model import Account, Book, Invitation
 from circlebook.domain.names import clean_name
 from circlebook.domain.tags import normalize_tags
@@ -277,7 +277,7 @@ def tell_invitee_revoked(uow: UnitOfWork, invitation: Invitation, now: str) -> N
     """The invitee's account, if the number has one, hears the invitation is withdrawn."""
     invitee = uow.accounts.by_phone(invitation.phone)
     if invitee is not None:
-        events.about_invitation(uow, EventType.INVITATION_REVOKED, invitee.id, invitation, now)
+        events.about_invitation(uow, InvitationRevoked, invitee.id, invitation, now)
         ledger.withdrawn(uow, invitee.id, invitation, now)
 
 

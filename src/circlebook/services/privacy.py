@@ -11,7 +11,7 @@ from circlebook.domain.errors import InvalidInputError
 from circlebook.domain.model import Account, Book, Entry, Invitation, Role
 from circlebook.domain.visibility import Viewer
 from circlebook.phonebook.numbers import region_of
-from circlebook.services import auth
+from circlebook.services import auth, signing
 from circlebook.services.answers import tell_owner_declined
 from circlebook.services.books import dissolve
 from circlebook.services.clock import stamp
@@ -20,6 +20,7 @@ from circlebook.services.invitations import tell_invitee_revoked
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime
+from circlebook.services.signing import Purpose
 
 Document = dict[str, Any]
 
@@ -102,7 +103,7 @@ def _invitation_sent(i: Invitation, book: Book | None) -> Document:
 def pseudonym(secret: bytes, account_id: str, book_id: str) -> str:
     """What stands for an erased account in one book's history: never an account id, and
     different in each book, so that two books' histories cannot be joined on it."""
-    return auth.keyed(secret, "pseudonym", book_id, account_id)[:32]
+    return signing.sign_hex(secret, Purpose.PSEUDONYM, book_id, account_id)[:32]
 
 
 def check_confirmation(rt: Runtime, account: Account, confirm: str) -> None:

@@ -6,7 +6,7 @@ names and titles from the book. Never a phone number: a lock screen is public.
 
 from __future__ import annotations
 
-from circlebook.domain.events import EventType
+from circlebook.domain.events import BookLeft, InvitationAccepted, InvitationReceived
 from circlebook.domain.push import Message, Outgoing
 from circlebook.services.ports import UnitOfWork
 
@@ -40,26 +40,25 @@ SOMEONE = {"en": "Someone", "zh-Hans": "有人"}
 
 def message_for(uow: UnitOfWork, outgoing: Outgoing) -> Message | None:
     """The message for one claimed row; None when what it told of is no longer so."""
-    data, language = outgoing.data, outgoing.subscription.language
-    kind = outgoing.event_type
-    book_id = data.get("book_id", "")
+    event, language = outgoing.event, outgoing.subscription.language
+    book_id = event.book_id
     book = uow.books.get(book_id) if book_id else None
-    key: str = kind.value
+    key: str = event.type.value
     values = {"book": book.title if book else "", "name": ""}
     url = f"/books/{book_id}" if book else "/books"
-    if book is None and kind is not EventType.BOOK_LEFT:
+    if book is None and not isinstance(event, BookLeft):
         return None  # the book was dissolved since: nothing left to answer or see
-    if kind is EventType.INVITATION_RECEIVED:
-        if uow.invitations.get(data.get("invitation_id", "")) is None:
+    if isinstance(event, InvitationReceived):
+        if uow.invitations.get(event.invitation_id) is None:
             return None  # answered, revoked or expired since
         owner = uow.entries.of_account(book_id, book.owner_id) if book else None
         values["name"] = owner.name if owner else ""
         url = "/inbox"
-    elif kind is EventType.INVITATION_ACCEPTED:
-        entry = uow.entries.get(book_id, data.get("entry_id", "")) if book else None
+    elif isinstance(event, InvitationAccepted):
+        entry = uow.entries.get(book_id, event.entry_id) if book else None
         values["name"] = entry.name if entry else ""
-    elif kind is EventType.BOOK_LEFT and book is None:
+    elif isinstance(event, BookLeft) and book is None:
         key = "book.gone"
     values["name"] = values["name"] or SOMEONE.get(language, SOMEONE["en"])
     title, body = _text(language, key, **values)
-    return Message(kind.value, title, body, url)
+    return Message(event.type.value, title, body, url)

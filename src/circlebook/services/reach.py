@@ -8,19 +8,18 @@ and never to a number that asked not to be invited.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from circlebook.domain.model import Invitation
+from circlebook.services import signing
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime
+from circlebook.services.signing import Purpose
 
 LINK_PATH = "/i/"
 # 24 bytes: 192 bits, 32 URL-safe characters.
@@ -63,13 +62,12 @@ def link_token(secret: bytes, invitation_id: str) -> str:
     (the pending list) while the database keeps only a keyed hash of it; without
     the server's secret it cannot be computed from the id.
     """
-    digest = hmac.new(secret, f"invite-link\x1f{invitation_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()[:_TOKEN_BYTES]).decode()
+    return signing.sign_text(secret, Purpose.INVITE_LINK, invitation_id, size=_TOKEN_BYTES)
 
 
 def link_hash(secret: bytes, token: str) -> str:
     """What the database keeps of a link token, to find its invitation."""
-    return hmac.new(secret, f"invite-link-lookup\x1f{token}".encode(), hashlib.sha256).hexdigest()
+    return signing.sign_hex(secret, Purpose.INVITE_LINK_LOOKUP, token)
 
 
 def is_token_shape(token: str) -> bool:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from circlebook.domain.errors import BadSyncTokenError
 from circlebook.domain.numbers import whole_number
+from circlebook.services import signing
+from circlebook.services.signing import Purpose
 
 _MAX_TOKEN = 64
 _SEALED_LENGTH = 22  # 16 bytes in unpadded base64url
@@ -27,14 +27,14 @@ _SEALED_LENGTH = 22  # 16 bytes in unpadded base64url
 
 @lru_cache(maxsize=8)
 def _cipher(secret: bytes) -> Cipher[modes.ECB]:
-    key = hmac.new(secret, b"circlebook sync token key", hashlib.sha256).digest()[:16]
+    key = signing.sign(secret, Purpose.SYNC_TOKEN_CIPHER)[:16]
     # ECB over exactly one block is the raw block cipher: a keyed permutation of
     # 16 bytes, which is all a token needs (no two tokens share a plaintext).
     return Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305
 
 
 def _check(secret: bytes, book_id: str, version: int) -> bytes:
-    return hmac.new(secret, f"sync\x1f{book_id}\x1f{version}".encode(), hashlib.sha256).digest()[:8]
+    return signing.sign(secret, Purpose.SYNC_TOKEN, book_id, str(version))[:8]
 
 
 def issue(secret: bytes, book_id: str, version: int) -> str:
@@ -54,12 +54,11 @@ def _unseal(secret: bytes, book_id: str, token: str) -> int | None:
     decryptor = _cipher(secret).decryptor()
     block = decryptor.update(sealed) + decryptor.finalize()
     version = int.from_bytes(block[:8], "big")
-    return version if hmac.compare_digest(block[8:], _check(secret, book_id, version)) else None
+    return version if signing.matches(block[8:], _check(secret, book_id, version)) else None
 
 
 def _legacy_signature(secret: bytes, book_id: str, version: int) -> str:
-    digest = hmac.new(secret, f"sync\x1f{book_id}\x1f{version}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()[:12]).decode().rstrip("=")
+    return signing.sign_text(secret, Purpose.SYNC_TOKEN, book_id, str(version), size=12)
 
 
 def _read_legacy(secret: bytes, book_id: str, token: str) -> int | None:
@@ -70,8 +69,7 @@ def _read_legacy(secret: bytes, book_id: str, token: str) -> int | None:
     if version is None or not signature:
         return None
     expected = _legacy_signature(secret, book_id, version)
-    # As bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
-    return version if hmac.compare_digest(expected.encode(), signature.encode()) else None
+    return version if signing.matches(expected, signature) else None
 
 
 def read(secret: bytes, book_id: str, token: str, current: int) -> int:

@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Label, Row, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.events import Event, EventType
 from circlebook.domain.tags import join_tags, split_tags
+from circlebook.notify import wire
 from circlebook.storage.aliases import replace_per_book
 from circlebook.storage.schema import events
 
@@ -18,23 +19,42 @@ from circlebook.storage.schema import events
 _ADD_EVENT = insert(events).returning(events.c.id)
 
 
-def _tags_or_none(text: str | None) -> frozenset[str] | None:
-    return None if text is None else split_tags(text)
+# Tags are a sorted list in a record, one comma-joined text in a row.
+def _tags_listed(text: str | None) -> list[str] | None:
+    return None if text is None else sorted(split_tags(text))
 
 
-def _event_from_row(row: Row[Any]) -> Event:
-    return Event(
-        type=EventType(row.type),
-        data=orjson.loads(row.data),
-        account_id=row.account_id,
-        book_id=row.book_id,
-        subject_id=row.subject_id,
-        old_tags=_tags_or_none(row.old_tags),
-        new_tags=_tags_or_none(row.new_tags),
-        created_at=row.created_at,
-        id=row.id,
-        version=row.version,
+def _tags_joined(tags: list[str] | None) -> str | None:
+    return None if tags is None else join_tags(frozenset(tags))
+
+
+def _row_of(event: Event) -> dict[str, Any]:
+    """The event's wire record as a row: `data` as JSON text, tags joined."""
+    row = wire.record(event)
+    del row["id"]  # drawn by the database
+    row.update(
+        data=orjson.dumps(row["data"]).decode(),
+        old_tags=_tags_joined(row["old_tags"]),
+        new_tags=_tags_joined(row["new_tags"]),
     )
+    return row
+
+
+def event_columns(prefix: str) -> list[Label[Any]]:
+    """The log's columns named `prefix` + name, to read an event beside another table's row."""
+    return [column.label(prefix + column.name) for column in events.c]
+
+
+def event_from_row(row: Row[*tuple[Any, ...]], prefix: str = "") -> Event:
+    """The event a row holds (its columns named as `event_columns` names them): its record,
+    with `data` parsed and tags split."""
+    raw = {column.name: getattr(row, prefix + column.name) for column in events.c}
+    raw.update(
+        data=orjson.loads(raw["data"]),
+        old_tags=_tags_listed(raw["old_tags"]),
+        new_tags=_tags_listed(raw["new_tags"]),
+    )
+    return wire.from_record(raw)
 
 
 # Any constant: the key of the advisory lock that orders event ids on PostgreSQL.
@@ -75,20 +95,7 @@ class SqlEvents:
         # commit 11 before 10; a reader resuming after 11 would then miss 10. Taking
         # this lock until commit makes ids commit in the order they are drawn.
         self.order.take()
-        event_id = self.conn.execute(
-            _ADD_EVENT,
-            {
-                "type": event.type.value,
-                "data": orjson.dumps(event.data).decode(),
-                "account_id": event.account_id,
-                "book_id": event.book_id,
-                "subject_id": event.subject_id,
-                "old_tags": None if event.old_tags is None else join_tags(event.old_tags),
-                "new_tags": None if event.new_tags is None else join_tags(event.new_tags),
-                "version": event.version,
-                "created_at": event.created_at,
-            },
-        ).scalar_one()
+        event_id = self.conn.execute(_ADD_EVENT, _row_of(event)).scalar_one()
         return event.numbered(int(event_id))
 
     def after(self, event_id: int, account_id: str, book_ids: Sequence[str]) -> list[Event]:
@@ -99,7 +106,7 @@ class SqlEvents:
         rows = self.conn.execute(
             select(events).where(events.c.id > event_id, audience).order_by(events.c.id)
         )
-        return [_event_from_row(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def first_id(self) -> int | None:
         return self.conn.execute(select(func.min(events.c.id))).scalar_one_or_none()

@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import orjson
 from sqlalchemy import Row, and_, delete, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from circlebook.domain.events import EventType
 from circlebook.domain.push import Outgoing, PushSubscription
 from circlebook.storage import claims
+from circlebook.storage.events import event_columns, event_from_row
 from circlebook.storage.schema import events, push_outbox, push_subscriptions
 
 _S = push_subscriptions.c
 _O = push_outbox.c
 
 
-def _subscription(row: Row[tuple[object, ...]]) -> PushSubscription:
+def _subscription(row: Row[*tuple[Any, ...]]) -> PushSubscription:
     return PushSubscription(
         id=row.id,
         account_id=row.account_id,
@@ -133,8 +133,7 @@ class SqlPushOutbox:
                 _O.id.label("outgoing_id"),
                 _O.attempts,
                 _O.expires_at,
-                events.c.type,
-                events.c.data,
+                *event_columns("event_"),
                 push_subscriptions,
             )
             .select_from(
@@ -149,8 +148,7 @@ class SqlPushOutbox:
             Outgoing(
                 id=r.outgoing_id,
                 subscription=_subscription(r),
-                event_type=EventType(r.type),
-                data=orjson.loads(r.data),
+                event=event_from_row(r, "event_"),
                 attempts=r.attempts,
                 expires_at=r.expires_at,
             )

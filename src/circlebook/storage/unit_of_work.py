@@ -12,7 +12,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 
 from circlebook.domain.dav_push import DONT_NOTIFY, EVERYONE
-from circlebook.domain.events import Event, EventType, concerns
+from circlebook.domain.events import AccountEvent, BookChanged, Event, concerns
 from circlebook.domain.push import PUSHED
 from circlebook.services.ports import Publisher
 from circlebook.storage.accounts import SqlAccounts
@@ -205,7 +205,9 @@ class SqlUnitOfWork:
         """
         if self._push_ttl is None:
             return
-        pushed = [e for e in self.events.recorded if e.type in PUSHED and e.account_id]
+        pushed = [
+            e for e in self.events.recorded if e.type in PUSHED and isinstance(e, AccountEvent)
+        ]
         if not pushed:
             return
         now = pushed[0].created_at
@@ -225,14 +227,14 @@ class SqlUnitOfWork:
         """
         if self._push_ttl is None:
             return
-        changed = [e for e in self.events.recorded if e.type is EventType.BOOK_CHANGED]
+        changed = [e for e in self.events.recorded if isinstance(e, BookChanged)]
         if not changed:
             return
         quiet = DONT_NOTIFY.get()
         if EVERYONE in quiet:
             return
         marked: set[str] = set()
-        for book_id in {e.book_id for e in changed if e.book_id}:
+        for book_id in {e.book_id for e in changed}:
             for registration_id, viewer in self.dav_push_registrations.concerned(book_id):
                 if registration_id in quiet or registration_id in marked:
                     continue

@@ -13,9 +13,6 @@ cross-site page can make a browser send the cookies but cannot read the token.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import time
 
@@ -23,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from circlebook.edge.deps import SESSION_COOKIE, csrf_token
+from circlebook.services import signing
+from circlebook.services.signing import Purpose
 
 # Holds the CSRF seed before sign-in, so that the sign-in forms are protected too.
 SEED_COOKIE = "circlebook_seed"
@@ -97,8 +96,7 @@ def drop_session(response: Response, request: Request) -> None:
 
 
 def _signature(secret: bytes, value: str) -> str:
-    digest = hmac.new(secret, b"signin\x1f" + value.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return signing.sign_text(secret, Purpose.SIGN_IN_COOKIE, value)
 
 
 def remember_signin_phone(
@@ -116,7 +114,7 @@ def signin_phone(request: Request, secret: bytes) -> str | None:
     expires, _, signature = rest.partition("|")
     if not phone or not signature:
         return None
-    if not hmac.compare_digest(_signature(secret, f"{phone}|{expires}"), signature):
+    if not signing.matches(_signature(secret, f"{phone}|{expires}"), signature):
         return None
     if not (expires.isascii() and expires.isdigit()) or int(expires) < time.time():
         return None
@@ -158,7 +156,6 @@ def check_csrf(request: Request, secret: bytes, sent: object) -> None:
     seed = _seed(request)
     if seed is None or not isinstance(sent, str) or not sent:
         raise CsrfError("this form has no CSRF token, or the browser has no cookies")
-    # Constant time, so the right token cannot be found a character at a time; as
-    # bytes, since compare_digest raises on a str with non-ASCII characters.
-    if not hmac.compare_digest(csrf_token(secret, seed).encode(), sent.encode()):
+    # Constant time, so the right token cannot be found a character at a time.
+    if not signing.matches(csrf_token(secret, seed), sent):
         raise CsrfError("this form's CSRF token does not belong to this browser")

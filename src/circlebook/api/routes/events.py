@@ -32,7 +32,7 @@ from circlebook.domain.errors import CirclebookError
 from circlebook.domain.events import Event
 from circlebook.domain.model import Account
 from circlebook.edge.deps import SESSION_COOKIE, StreamTokenDep, get_stream_token
-from circlebook.notify import Hub, Subscriber
+from circlebook.notify import Hub, Subscriber, wire
 from circlebook.observe.metrics import Metrics
 from circlebook.services import auth, event_stream
 from circlebook.services.event_stream import Heard, Ready, Resync
@@ -56,7 +56,7 @@ HEADERS = (
 def frame(heard: Heard) -> bytes:
     """What a stream hears, in the text/event-stream format (HTML Living Standard, 9.2)."""
     if isinstance(heard, Event):
-        data = orjson.dumps({**heard.data, "type": heard.type.value}).decode()
+        data = orjson.dumps({**wire.data(heard), "type": heard.type.value}).decode()
         return f"id: {heard.id}\nevent: {heard.type.value}\ndata: {data}\n\n".encode()
     if isinstance(heard, Resync):
         # The client missed what the log no longer holds: it fetches its books in full.

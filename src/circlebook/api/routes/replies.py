@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
@@ -11,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from circlebook.api.schemas import InboundSms
 from circlebook.domain.errors import NotAuthenticatedError, NotFoundError
 from circlebook.edge.deps import RuntimeDep, SettingsDep
-from circlebook.services import invite_links
+from circlebook.services import invite_links, signing
 
 router = APIRouter(prefix="/v1/sms", tags=["sms"])
 _bearer = HTTPBearer(auto_error=False, description="CIRCLEBOOK_SMS_INBOUND_SECRET")
@@ -27,7 +26,7 @@ def provider(
         raise NotFoundError("no such route")
     given = credentials.credentials if credentials is not None else ""
     # Constant-time, so the secret cannot be found a character at a time.
-    if not hmac.compare_digest(given.encode(), secret.encode()):
+    if not signing.matches(secret, given):
         raise NotAuthenticatedError("send Authorization: Bearer <CIRCLEBOOK_SMS_INBOUND_SECRET>")
 
 
