@@ -1,7 +1,9 @@
-"""Who sees whom in a book: the patent's tags, made into one rule.
+"""Who sees whom in a book, and who may change what: the patent's tags, made into rules.
 
 The owner sees every entry; every member sees the owner's entry and its own; a
 member sees another member's entry when they share a tag, or when neither has a tag.
+The owner renames, retags and removes any member's entry; a member renames or
+removes (leaves with) its own; the owner's entry goes only with the book.
 """
 
 from __future__ import annotations
@@ -49,3 +51,26 @@ def shown_tags(viewer: Viewer, tags: frozenset[str]) -> frozenset[str]:
     if viewer.role is Role.OWNER:
         return tags
     return tags & viewer.tags
+
+
+def can_rename(viewer: Viewer, entry: Entry) -> bool:
+    """Whether `viewer` may rename `entry`: the owner any, a member its own."""
+    return viewer.is_owner or entry.account_id == viewer.account_id
+
+
+def can_retag(viewer: Viewer, entry: Entry) -> bool:
+    """Whether `viewer` may change the tags of `entry`: the owner alone decides who sees whom.
+
+    (The owner's own entry takes no tags, which is a rule of the tags given, not of who asks.)
+    """
+    return viewer.is_owner
+
+
+def can_remove(viewer: Viewer, entry: Entry) -> bool:
+    """Whether `viewer` may remove `entry`: the owner any member's, a member its own (leaving).
+
+    Nobody removes the owner's entry: it goes only when the book is dissolved.
+    """
+    if entry.role is Role.OWNER:
+        return False
+    return viewer.is_owner or entry.account_id == viewer.account_id

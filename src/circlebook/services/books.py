@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from circlebook.domain.errors import ConflictError, NotFoundError
 from circlebook.domain.events import BookLeft, BookOwnerChanged
@@ -21,7 +21,13 @@ from circlebook.services.invitations import (
     invite_into,
     reading_region,
 )
-from circlebook.services.membership import display_name, owner_of, viewer_in
+from circlebook.services.membership import (
+    book_seen,
+    display_name,
+    owner_in,
+    owner_of,
+    viewer_in,
+)
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Runtime
 
@@ -64,17 +70,17 @@ def create_book(
     at = stamp(now)
     book = Book(new_book_id(), title, account.id, 1, at, at)
     me = Entry(
-        new_id("e"),
-        book.id,
-        account.id,
-        account.phone,
-        owner_name,
-        frozenset(),
-        Role.OWNER,
-        at,
-        at,
-        1,
-        1,
+        id=new_id("e"),
+        book_id=book.id,
+        account_id=account.id,
+        phone=account.phone,
+        name=owner_name,
+        tags=frozenset(),
+        role=Role.OWNER,
+        created_at=at,
+        updated_at=at,
+        version=1,
+        tags_version=1,
     )
     with rt.uow(write=True) as uow:
         uow.books.add(book)
@@ -91,14 +97,14 @@ def create_book(
     return BookSummary(book, me, 1, token), invited.outcomes
 
 
+def summarise(rt: Runtime, book: Book, me: Entry, visible_entries: int) -> BookSummary:
+    """`book` as the member `me` sees it (membership.book_seen), with its sync token."""
+    token = sync_tokens.issue(rt.secret_key, book.id, book.version)
+    return BookSummary(book, me, visible_entries, token)
+
+
 def _summary(rt: Runtime, uow: UnitOfWork, book: Book, me: Entry) -> BookSummary:
-    """`book` as the member sees it (see `_seen`)."""
-    count = uow.entries.count_visible(book.id, Viewer.of(me))
-    return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
-
-
-def _seen(uow: UnitOfWork, book: Book, me: Entry) -> Book:
-    return as_seen(book, me, None if me.role is Role.OWNER else uow.views.of(book.id, me.tags))
+    return summarise(rt, book, me, uow.entries.count_visible(book.id, Viewer.of(me)))
 
 
 def _held(uow: UnitOfWork, account: Account) -> list[tuple[Book, Entry]]:
@@ -111,8 +117,11 @@ def _held(uow: UnitOfWork, account: Account) -> list[tuple[Book, Entry]]:
 
 
 def list_books(rt: Runtime, account: Account) -> list[BookSummary]:
+    """The caller's books, each with how many entries it sees there, counted in one statement."""
     with rt.uow() as uow:
-        return [_summary(rt, uow, book, me) for book, me in _held(uow, account)]
+        held = _held(uow, account)
+        counts = uow.entries.count_visible_each({book.id: Viewer.of(me) for book, me in held})
+    return [summarise(rt, book, me, counts.get(book.id, 0)) for book, me in held]
 
 
 def _seen_key(account: Account, book_id: str) -> str:
@@ -135,7 +144,7 @@ def recent_book(rt: Runtime, account: Account, book_id: str) -> BookSummary | No
     if count is None:  # remembered by `get_membership`, which does not count
         return None
     _read_ahead(rt, account, book_id, counted=True)
-    return BookSummary(book, me, count, sync_tokens.issue(rt.secret_key, book.id, book.version))
+    return summarise(rt, book, me, count)
 
 
 def _read_ahead(rt: Runtime, account: Account, book_id: str, *, counted: bool) -> None:
@@ -164,9 +173,7 @@ def _read_book(rt: Runtime, account: Account, book_id: str) -> BookSummary:
     mark = rt.books_seen.mark()
     with rt.uow() as uow:
         _, me = viewer_in(uow, book_id, account)
-        book = uow.books.get(book_id)
-        assert book is not None  # the caller's entry implies its book
-        summary = _summary(rt, uow, _seen(uow, book, me), me)
+        summary = _summary(rt, uow, book_seen(uow, book_id, me), me)
     rt.books_seen.put(
         _seen_key(account, book_id), (summary.book, me, summary.visible_entries), mark
     )
@@ -204,9 +211,7 @@ def _read_membership(rt: Runtime, account: Account, book_id: str) -> Membership:
     mark = rt.books_seen.mark()
     with rt.uow() as uow:
         _, me = viewer_in(uow, book_id, account)
-        book = uow.books.get(book_id)
-        assert book is not None  # the caller's entry implies its book
-        book = _seen(uow, book, me)
+        book = book_seen(uow, book_id, me)
     rt.books_seen.put(_seen_key(account, book_id), (book, me, None), mark)
     return Membership(book, me, sync_tokens.issue(rt.secret_key, book.id, book.version))
 
@@ -215,12 +220,9 @@ def rename_book(rt: Runtime, account: Account, book_id: str, title: str) -> Book
     title = clean_title(title)
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        owner_of(uow, book_id, account)
+        _, me = owner_in(uow, book_id, account)
         book = uow.books.get(book_id)
-        me = uow.entries.of_account(book_id, account.id)
-        # owner_of found the owner's entry, so the book
-        assert book is not None
-        assert me is not None
+        assert book is not None  # owner_in found the owner's entry, so the book
         version = uow.books.bump(book_id, now, title=title)
         if title != book.title:
             ledger.renamed(uow, book, title, me, now)
@@ -240,17 +242,14 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
     """
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        owner = owner_of(uow, book_id, account)
+        _, me = owner_in(uow, book_id, account)
         target = uow.entries.get(book_id, entry_id) if is_wellformed(entry_id) else None
         if target is None:
             raise NotFoundError("no such member in this book", field="entry_id")
         if target.account_id == account.id:
             raise ConflictError("you already own this book", field="entry_id")
         book = uow.books.get(book_id)
-        me = uow.entries.of_account(book_id, account.id)
-        # owner_of found the owner's entry, so the book
-        assert book is not None
-        assert me is not None
+        assert book is not None  # owner_in found the owner's entry, so the book
         version = uow.books.bump(book_id, now)
         # After the bump, as everywhere: the book's row is locked before the ledger's
         # lock, never the other way round, so two changes cannot wait on each other.
@@ -258,9 +257,9 @@ def hand_on(rt: Runtime, account: Account, book_id: str, entry_id: str) -> BookS
         uow.books.set_owner(book_id, target.account_id)
         # Owners carry no tags: the new one's are cleared, and the old one's entry
         # (which had none) joins the untagged members.
-        changed = {"tags": frozenset(), "updated_at": now, "version": version}
-        uow.entries.update(target.id, {**changed, "role": Role.OWNER.value})
-        uow.entries.update(owner.entry_id, {**changed, "role": Role.MEMBER.value})
+        for entry, role in ((target, Role.OWNER), (me, Role.MEMBER)):
+            untagged = replace(entry, role=role, tags=frozenset(), updated_at=now, version=version)
+            uow.entries.save(untagged)
         uow.entries.refuse_tokens_before(book_id, version)
         events.book_changed(rt, uow, book_id, version, now)
         # The old owner is an untagged member now: that kind's view is kept from here.

@@ -1,11 +1,10 @@
-"""Entries: fetching a member's view (in full or as a delta), changing and removing entries."""
+"""Entries: a member's view (in full or as a delta); changing, removing, leaving."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from circlebook.domain import entity_tags
 from circlebook.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -14,7 +13,14 @@ from circlebook.domain.model import Account, Departure, Entry, Role
 from circlebook.domain.names import clean_name
 from circlebook.domain.sync import check_answerable, check_kept, removed_ids
 from circlebook.domain.tags import normalize_tags, split_tags
-from circlebook.domain.visibility import Viewer, can_see, shown_tags
+from circlebook.domain.visibility import (
+    Viewer,
+    can_remove,
+    can_rename,
+    can_retag,
+    can_see,
+    shown_tags,
+)
 from circlebook.services import dav_push, events, ledger, sync_tokens
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed
@@ -179,44 +185,39 @@ def update_entry(
     with rt.uow(write=True) as uow:
         viewer, me = viewer_in(uow, book_id, account)
         target = _target(uow, viewer, book_id, entry_id)
-        if not viewer.is_owner and target.account_id != account.id:
+        if not can_rename(viewer, target):
             raise ForbiddenError("only the owner changes another member's entry")
-        if new_tags is not None and not viewer.is_owner:
+        if new_tags is not None and not can_retag(viewer, target):
             raise ForbiddenError("only the owner changes tags", field="tags")
         if new_tags is not None and target.role is Role.OWNER and new_tags:
             raise InvalidInputError("the owner's entry has no tags: everyone sees it", field="tags")
         version = uow.books.bump(book_id, now)
-        values: dict[str, Any] = {"updated_at": now, "version": version}
+        changed = replace(target, updated_at=now, version=version)
         if new_name is not None:
-            values["name"] = new_name
+            changed = replace(changed, name=new_name)
             if new_name != target.name:
                 ledger.entry_renamed(uow, target, new_name, me, now)
         if new_tags is not None and new_tags != target.tags:
-            values["tags"] = new_tags
-            values["tags_version"] = version
-            uow.departures.add(
-                book_id, Departure(target.id, target.account_id, target.tags, version), now
-            )
-            ledger.retagged(uow, target, target.tags, new_tags, me, now)
-        uow.entries.update(target.id, values)
-        new_tags_now: frozenset[str] = values.get("tags", target.tags)
+            changed = _retagged(uow, changed, target, new_tags, me, now)
+        uow.entries.save(changed)
+        new_tags_now = changed.tags
         events.book_changed(
             rt, uow, book_id, version, now, target, old_tags=target.tags, new_tags=new_tags_now
         )
         uow.commit()
-    return Entry(
-        target.id,
-        book_id,
-        target.account_id,
-        target.phone,
-        values.get("name", target.name),
-        values.get("tags", target.tags),
-        target.role,
-        target.created_at,
-        now,
-        version,
-        values.get("tags_version", target.tags_version),
+    return changed
+
+
+def _retagged(
+    uow: UnitOfWork, changed: Entry, target: Entry, new_tags: frozenset[str], me: Entry, now: str
+) -> Entry:
+    """`changed` with `new_tags`; those who saw `target` under its old tags learn it left them."""
+    version = changed.version
+    uow.departures.add(
+        target.book_id, Departure(target.id, target.account_id, target.tags, version), now
     )
+    ledger.retagged(uow, target, target.tags, new_tags, me, now)
+    return replace(changed, tags=new_tags, tags_version=version)
 
 
 def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> None:
@@ -225,13 +226,29 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
     with rt.uow(write=True) as uow:
         viewer, me = viewer_in(uow, book_id, account)
         target = _target(uow, viewer, book_id, entry_id)
-        if target.role is Role.OWNER:
-            raise ConflictError("the owner's entry goes only when the book is dissolved")
-        if not viewer.is_owner and target.account_id != account.id:
-            raise ForbiddenError("only the owner removes another member")
-        leave(rt, uow, target, now)
-        ledger.departed(uow, target, me, now)
+        _removed(rt, uow, viewer, me, target, now)
         uow.commit()
+
+
+def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
+    """A member removes its own entry, and so leaves the book; its owner dissolves it instead."""
+    now = stamp(rt.clock.now())
+    with rt.uow(write=True) as uow:
+        viewer, me = viewer_in(uow, book_id, account)
+        _removed(rt, uow, viewer, me, me, now)
+        uow.commit()
+
+
+def _removed(
+    rt: Runtime, uow: UnitOfWork, viewer: Viewer, me: Entry, target: Entry, now: str
+) -> None:
+    """`target` leaves the book if `viewer` (whose entry is `me`) may take it out."""
+    if target.role is Role.OWNER:
+        raise ConflictError("the owner's entry goes only when the book is dissolved")
+    if not can_remove(viewer, target):
+        raise ForbiddenError("only the owner removes another member")
+    leave(rt, uow, target, now)
+    ledger.departed(uow, target, me, now)
 
 
 def leave(rt: Runtime, uow: UnitOfWork, entry: Entry, now: str) -> None:

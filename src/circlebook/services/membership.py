@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from circlebook.domain.errors import ForbiddenError, NotFoundError
-from circlebook.domain.model import Account, Entry, Role
-from circlebook.domain.sync import seen_version
+from circlebook.domain.model import Account, Book, Entry, Role
+from circlebook.domain.sync import as_seen, seen_version
 from circlebook.domain.visibility import Viewer
 from circlebook.services.ids import is_wellformed
 from circlebook.services.ports import UnitOfWork
@@ -24,11 +24,23 @@ def view_version(uow: UnitOfWork, book_id: str, me: Entry) -> int | None:
     return uow.books.version(book_id) if mark is None else seen_version(me, mark)
 
 
-def owner_of(uow: UnitOfWork, book_id: str, account: Account) -> Viewer:
-    viewer, _ = viewer_in(uow, book_id, account)
+def book_seen(uow: UnitOfWork, book_id: str, me: Entry) -> Book:
+    """The book as `me` sees it (domain.sync.as_seen); `me`'s entry implies its book."""
+    book = uow.books.get(book_id)
+    assert book is not None  # the caller's entry implies its book
+    return as_seen(book, me, None if me.role is Role.OWNER else uow.views.of(book_id, me.tags))
+
+
+def owner_in(uow: UnitOfWork, book_id: str, account: Account) -> tuple[Viewer, Entry]:
+    """`viewer_in`, for what only the book's owner may do."""
+    viewer, me = viewer_in(uow, book_id, account)
     if not viewer.is_owner:
         raise ForbiddenError("only the book's owner may do this")
-    return viewer
+    return viewer, me
+
+
+def owner_of(uow: UnitOfWork, book_id: str, account: Account) -> Viewer:
+    return owner_in(uow, book_id, account)[0]
 
 
 def display_name(account: Account) -> str:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from circlebook.services import books, entries, vcards
+from circlebook.services import books, pages, vcards
 from circlebook.services.entries import VisibleEntry
 from circlebook.web.feedback import notice
 from circlebook.web.rendering import digits, render
@@ -46,18 +46,17 @@ def book_page(
     q: str = Query("", max_length=100),
     done: str = "",
 ) -> Response:
-    summary = books.get_book(visit.rt, visit.me, book_id)
-    view = entries.fetch_entries(visit.rt, visit.me, book_id)
+    page = pages.book_page(visit.rt, visit.me, book_id)
     # Sorted by name, as a phone's contacts are.
     shown = sorted(
-        (entry for entry in view.entries if matches(entry, q)), key=lambda e: e.name.casefold()
+        (entry for entry in page.entries if matches(entry, q)), key=lambda e: e.name.casefold()
     )
     return render(
         visit,
         "book.html",
-        summary=summary,
+        summary=page.summary,
         entries=shown,
-        total=len(view.entries),
+        total=page.summary.visible_entries,
         q=q,
         search_key=search_key,
         carddav_url=str(visit.request.base_url) + ".well-known/carddav",

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from circlebook.domain.errors import CirclebookError
-from circlebook.services import books, entries, invitations
+from circlebook.services import books, entries, invitations, pages
 from circlebook.web.contacts import typed_tags
 from circlebook.web.feedback import N_, Message, explain, notice
 from circlebook.web.rendering import render
@@ -32,14 +32,14 @@ def _manage(
 ) -> Response:
     """The page; `errors` and `typed` are keyed by the form at fault ("title", an entry id)."""
     # The owner's only: anyone else is refused here.
-    pending = invitations.pending_for_book(visit.rt, visit.me, book_id, visit.reach)
+    page = pages.manage_page(visit.rt, visit.me, book_id, visit.reach)
     return render(
         visit,
         "manage.html",
         status=status,
-        summary=books.get_book(visit.rt, visit.me, book_id),
-        members=entries.fetch_entries(visit.rt, visit.me, book_id).entries,
-        pending_invitations=pending,
+        summary=page.summary,
+        members=page.members,
+        pending_invitations=page.pending,
         notice=notice(done),
         errors=errors or {},
         typed=typed or {},
@@ -110,6 +110,5 @@ def dissolve(visit: MemberVisit, book_id: str, confirm: TextField = "") -> Respo
 @router.post("/books/{book_id}/leave")
 def leave(visit: MemberVisit, book_id: str) -> Response:
     """A member removes its own entry, and so leaves; the owner dissolves instead."""
-    me = books.get_book(visit.rt, visit.me, book_id).me
-    entries.remove_entry(visit.rt, visit.me, book_id, me.id)
+    entries.leave_book(visit.rt, visit.me, book_id)
     return RedirectResponse("/books?done=left", status_code=303)
