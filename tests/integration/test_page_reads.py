@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from circlebook.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from circlebook.domain.model import Account
-from circlebook.services import auth, books, entries, invitations, pages
+from circlebook.services import answers, auth, books, entries, invitations, pages
 from circlebook.services.invitations import Invitee
 from circlebook.services.reach import Reach
 from circlebook.services.runtime import Runtime
@@ -55,8 +55,8 @@ def book(client: TestClient, people: Any) -> tuple[Runtime, dict[str, Account], 
     summary, _ = books.create_book(rt, who["owner"], "Choir", invitees, VIA)
     book_id = summary.book.id
     for name in ("ann", "bob", "cat"):
-        (item,) = invitations.inbox(rt, who[name])
-        invitations.accept(rt, who[name], item.invitation.id)
+        (item,) = answers.inbox(rt, who[name])
+        answers.accept(rt, who[name], item.invitation.id)
     invitations.invite(rt, who["owner"], book_id, [Invitee("+8613800138699")], VIA)
     return rt, who, book_id
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import BookChanged, BookLeft
 from circlebook.domain.model import Book, Invitation, Role
 from circlebook.domain.visibility import Viewer, can_see
 from tests.storage.conftest import AT, Store, at, make_entry
@@ -67,10 +67,8 @@ def test_removing_a_book_takes_its_entries_invitations_and_history(store: Store)
                 "i_invite0001", book.id, "+8613899990000", None, frozenset(), owner.id, AT, at(9)
             )
         )
-        uow.events.add(Event(EventType.BOOK_CHANGED, {}, book_id=book.id, created_at=AT))
-        told = uow.events.add(
-            Event(EventType.BOOK_LEFT, {"book_id": book.id}, account_id=member.id, created_at=AT)
-        )
+        uow.events.add(BookChanged(book_id=book.id, sync_token="1.token", created_at=AT))
+        told = uow.events.add(BookLeft(book_id=book.id, account_id=member.id, created_at=AT))
     with store.write() as uow:
         uow.books.remove(book.id)
     with store.read() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from circlebook.domain.events import Event, EventType
+from circlebook.domain.events import BookChanged, InvitationReceived
 from circlebook.domain.model import Departure
 from circlebook.storage.aliases import replace_per_book
 from circlebook.storage.departures import SqlDepartures
@@ -74,11 +74,10 @@ def test_replacing_per_book_leaves_other_accounts_rows(store: Store, engine: Eng
         assert list(rows.scalars()) == [alias(book.id), "a_stays"]
 
 
-def book_event(book_id: str, subject: str | None = None, created: str = AT) -> Event:
-    return Event(
-        EventType.BOOK_CHANGED,
-        {},
+def book_event(book_id: str, subject: str | None = None, created: str = AT) -> BookChanged:
+    return BookChanged(
         book_id=book_id,
+        sync_token="2.token",
         subject_id=subject,
         old_tags=frozenset({"a"}),
         new_tags=frozenset(),
@@ -87,8 +86,10 @@ def book_event(book_id: str, subject: str | None = None, created: str = AT) -> E
     )
 
 
-def told(account_id: str, created: str = AT, **data: str) -> Event:
-    return Event(EventType.INVITATION_RECEIVED, data, account_id=account_id, created_at=created)
+def told(account_id: str, created: str = AT, invitation_id: str = "i_0") -> InvitationReceived:
+    return InvitationReceived(
+        account_id=account_id, invitation_id=invitation_id, book_id="b_0", created_at=created
+    )
 
 
 def test_events_are_numbered_in_order_and_read_back_whole(store: Store) -> None:
