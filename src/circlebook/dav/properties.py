@@ -65,8 +65,8 @@ class Resource:
         return None
 
     def content_key(self) -> Hashable | None:
-        """What every `Property.of_content` of this resource follows from, and nothing else
-        does; None where there is no such key (then its answers are never kept)."""
+        """All that the values of its `Property.of_content` properties follow from; None
+        where the resource has no such key (then no answer about it is kept)."""
         return None
 
     def members(self) -> Sequence[Resource]:
