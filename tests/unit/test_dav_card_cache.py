@@ -66,3 +66,15 @@ def test_only_answers_of_content_properties_asked_once_each_are_kept() -> None:
 def test_without_a_cache_the_answer_is_the_same() -> None:
     kept = Renderer([ETAG, DATA], CardCache(10)).propstats(a_card())
     assert Renderer([ETAG, DATA]).propstats(a_card()) == kept
+
+
+def test_a_card_is_written_from_its_content_key_alone() -> None:
+    """What the cache is keyed by must be all a card is written from: entries alike in it
+    and unlike in everything else have the same card and the same ETag."""
+    one = VisibleEntry("e_abcdefgh1234", "+8613800138000", "Li Lei", ["team"], "member", "a", "b")
+    other = VisibleEntry("e_abcdefgh1234", "+8613800138000", "Li Lei", [], "owner", "c", "d")
+    for version in CardVersion:
+        cards = [Card("/dav/x.vcf", "/p/", one, version), Card("/dav/y.vcf", "/q/", other, version)]
+        assert cards[0].content_key() == cards[1].content_key()
+        assert cards[0].vcard() == cards[1].vcard()
+        assert cards[0].etag() == cards[1].etag()
