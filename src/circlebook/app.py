@@ -98,6 +98,7 @@ def mount_dav(app: FastAPI, parts: Parts) -> DavApp:
         failures_per_window=settings.dav_failures_per_window,
         failure_window_seconds=settings.dav_failure_window_seconds,
         max_body_bytes=settings.max_body_bytes,
+        card_cache_size=settings.dav_card_cache_size,
     )
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())

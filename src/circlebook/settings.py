@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # window before waiting; 0 turns the limit off.
     dav_failures_per_window: int = Field(default=10, ge=0)
     dav_failure_window_seconds: PositiveInt = 300
+    # Cards' rendered parts of CardDAV answers each process keeps (dav.card_cache);
+    # 0 keeps none.
+    dav_card_cache_size: NonNegativeInt = 50_000
     # Where invitation links point, as people outside reach the server
     # (https://book.example.org); empty: the address each request came to.
     public_url: str = ""

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from circlebook.dav import methods, push
 from circlebook.dav.auth import FailureThrottle, basic_credentials
+from circlebook.dav.card_cache import CardCache
 from circlebook.dav.carddav import accepted_version
 from circlebook.dav.errors import BASIC_CHALLENGE, DavError, body_too_large, from_error
 from circlebook.dav.reports import report, requested_version
@@ -64,8 +65,11 @@ class DavApp:
         failures_per_window: int,
         failure_window_seconds: int,
         max_body_bytes: int,
+        card_cache_size: int = 0,
     ) -> None:
         self.rt = runtime
+        # Shared by every request this process answers: see dav.card_cache.
+        self.cards = CardCache(card_cache_size)
         self.by_name = FailureThrottle(failures_per_window, failure_window_seconds)
         self.by_address = FailureThrottle(
             failures_per_window * ADDRESS_ALLOWANCE, failure_window_seconds
@@ -225,7 +229,7 @@ class DavApp:
         if call.method == "PROPFIND":
             return methods.propfind(resource, body, methods.depth_of(call.depth))
         if call.method == "REPORT":
-            return report(resource, body, call.if_none_match)
+            return report(resource, body, call.if_none_match, self.cards)
         raise DavError(405, f"{call.method} is not supported", headers={"Allow": methods.ALLOW})
 
     def refuse(self, session: Session, call: Call) -> Response:

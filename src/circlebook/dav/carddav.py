@@ -152,6 +152,7 @@ class AddressData(Property):
     """
 
     name: ClassVar[str] = carddav("address-data")
+    of_content = True
 
     def render(self, resource: Resource) -> str | None:
         return text(resource.vcard()) if isinstance(resource, VCardResource) else None

@@ -95,6 +95,11 @@ class CardFilter:
     every: bool
     props: tuple[PropFilter, ...]
 
+    @property
+    def takes_all(self) -> bool:
+        """No prop-filter: every card matches, and none needs writing to tell."""
+        return not self.props
+
     def matches(self, vcard: str) -> bool:
         if not self.props:
             return True

@@ -24,6 +24,14 @@ def _propstat(props: Sequence[str], code: int) -> str:
     return f"<d:propstat><d:prop>{''.join(props)}</d:prop>{status_line(code)}</d:propstat>"
 
 
+def propstats(found: Sequence[str], missing: Sequence[str] = ()) -> str:
+    """The propstats of one response: the properties found (200) and those lacking (404)."""
+    if not missing:  # every card of a REPORT: one propstat, written in one go
+        return f"<d:propstat><d:prop>{''.join(found)}</d:prop>{_OK}</d:propstat>"
+    # A response holds at least one propstat (RFC 4918 section 14.24), even for an empty prop.
+    return (_propstat(found, 200) if found else "") + _propstat(missing, 404)
+
+
 class Multistatus:
     """A DAV:multistatus body, one DAV:response per resource, written as it is filled."""
 
@@ -35,14 +43,10 @@ class Multistatus:
 
     def properties(self, path: str, found: Sequence[str], missing: Sequence[str] = ()) -> None:
         """A response with the properties found (200) and those this resource lacks (404)."""
-        # A response holds at least one propstat (RFC 4918 section 14.24), even for an empty prop.
-        if not missing:  # every card of a REPORT: one propstat, written in one go
-            self._parts.append(
-                f"<d:response>{href(path)}<d:propstat><d:prop>{''.join(found)}</d:prop>"
-                f"{_OK}</d:propstat></d:response>"
-            )
-            return
-        stats = (_propstat(found, 200) if found else "") + _propstat(missing, 404)
+        self.response(path, propstats(found, missing))
+
+    def response(self, path: str, stats: str) -> None:
+        """A response with its propstats already written (see `propstats`)."""
         self._parts.append(f"<d:response>{href(path)}{stats}</d:response>")
 
     def status(self, path: str, code: int, error: str = "") -> None:

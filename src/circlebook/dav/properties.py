@@ -7,7 +7,7 @@ Nothing here knows about address books: CardDAV builds on it in `carddav`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -64,6 +64,11 @@ class Resource:
     def principal_url(self) -> str | None:
         return None
 
+    def content_key(self) -> Hashable | None:
+        """All that the values of its `Property.of_content` properties follow from; None
+        where the resource has no such key (then no answer about it is kept)."""
+        return None
+
     def members(self) -> Sequence[Resource]:
         """The resources one level below (Depth: 1)."""
         return ()
@@ -84,6 +89,9 @@ class Property:
     name: ClassVar[str]
     # DAV:allprop returns only the live properties RFC 4918 defines (section 9.1).
     in_allprop: ClassVar[bool] = False
+    # Its value follows from the resource's content alone (`Resource.content_key`), never
+    # from who asks: answers made of such properties may be kept (dav.card_cache).
+    of_content: ClassVar[bool] = False
 
     def render(self, resource: Resource) -> str | None:
         raise NotImplementedError
@@ -94,6 +102,7 @@ class ResourceType(Property):
 
     name = dav("resourcetype")
     in_allprop = True
+    of_content = True
 
     def render(self, resource: Resource) -> str | None:
         return "".join(element(kind) for kind in resource.resource_types)
@@ -115,6 +124,7 @@ class GetETag(Property):
 
     name = dav("getetag")
     in_allprop = True
+    of_content = True
 
     def render(self, resource: Resource) -> str | None:
         value = resource.etag()
@@ -126,6 +136,7 @@ class GetContentType(Property):
 
     name = dav("getcontenttype")
     in_allprop = True
+    of_content = True
 
     def render(self, resource: Resource) -> str | None:
         value = resource.content_type()

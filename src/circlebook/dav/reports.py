@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, tostring
 
 from starlette.responses import Response
 
+from circlebook.dav.card_cache import CardCache
 from circlebook.dav.carddav import (
     ADDRESSBOOK_MULTIGET,
     ADDRESSBOOK_QUERY,
@@ -40,8 +41,14 @@ _NOT_PLAIN = re.compile(r"[?#%\t\r\n]")
 _TRUNCATED = element(dav("number-of-matches-within-limits"))
 
 
-def report(resource: Resource, body: Element | None, if_none_match: str | None = None) -> Response:
-    """Answer the REPORT named by the body's root element, if the resource supports it."""
+def report(
+    resource: Resource,
+    body: Element | None,
+    if_none_match: str | None = None,
+    cache: CardCache | None = None,
+) -> Response:
+    """Answer the REPORT named by the body's root element, if the resource supports it;
+    the propstats of cards are taken from `cache` where it has them."""
     if body is None:
         raise DavError(400, "a REPORT needs a body naming the report")
     if body.tag not in resource.reports:
@@ -49,7 +56,7 @@ def report(resource: Resource, body: Element | None, if_none_match: str | None =
     etag = whole_answer_tag(resource, body)
     if etag is not None and entity_tags.matches_any(if_none_match, etag):
         return Response(status_code=412, headers={"ETag": etag})
-    response = _HANDLERS[body.tag](resource, body)
+    response = _HANDLERS[body.tag](resource, body, cache)
     if etag is not None:
         response.headers["ETag"] = etag
     return response
@@ -78,7 +85,7 @@ def requested_version(body: Element) -> CardVersion:
     return card_version(asked.get("content-type", VCARD), asked.get("version"))
 
 
-def sync_collection(resource: Resource, body: Element) -> Response:
+def sync_collection(resource: Resource, body: Element, cache: CardCache | None) -> Response:
     """Members changed since the token, and 404 for those gone (RFC 6578 section 3.2).
 
     No token is an initial sync: every member. A token the book cannot answer
@@ -89,11 +96,11 @@ def sync_collection(resource: Resource, body: Element) -> Response:
     level = (body.findtext(dav("sync-level")) or "1").strip()
     if level not in ("1", "infinite"):
         raise DavError(400, "DAV:sync-level is 1 or infinite")
-    render = Renderer(requested(body.find(dav("prop"))))
+    render = Renderer(requested(body.find(dav("prop"))), cache)
     answer = resource.sync(token or None, _limit(body, dav))
     multistatus = Multistatus()
     for member in answer.changed:
-        multistatus.properties(member.path, *render(member))
+        multistatus.response(member.path, render.propstats(member))
     for path in answer.removed:
         multistatus.status(path, 404)
     if answer.truncated:
@@ -110,9 +117,9 @@ def _path(href: str) -> str:
     return unquote(urlsplit(href).path)
 
 
-def multiget(resource: Resource, body: Element) -> Response:
+def multiget(resource: Resource, body: Element, cache: CardCache | None) -> Response:
     """The cards named by DAV:href, each found or 404 (RFC 6352 section 8.7)."""
-    render = Renderer(requested(body.find(dav("prop"))))
+    render = Renderer(requested(body.find(dav("prop"))), cache)
     paths = list(dict.fromkeys(_path(node.text or "") for node in body.findall(dav("href"))))
     found = resource.members_at(paths)
     multistatus = Multistatus()
@@ -121,7 +128,7 @@ def multiget(resource: Resource, body: Element) -> Response:
         if member is None:
             multistatus.status(path, 404)
         else:
-            multistatus.properties(path, *render(member))
+            multistatus.response(path, render.propstats(member))
     return multistatus_response(multistatus.render())
 
 
@@ -137,25 +144,26 @@ def _limit(body: Element, namespace: Callable[[str], str] = carddav) -> int | No
     return limit
 
 
-def query(resource: Resource, body: Element) -> Response:
+def query(resource: Resource, body: Element, cache: CardCache | None) -> Response:
     """The cards matching CARDDAV:filter (RFC 6352 section 8.6), at most CARDDAV:limit of them."""
-    render = Renderer(requested(body.find(dav("prop"))))
+    render = Renderer(requested(body.find(dav("prop"))), cache)
     card_filter = parse_filter(body.find(carddav("filter")))
     limit = _limit(body)
     matched = [
         member
         for member in resource.members()
-        if isinstance(member, VCardResource) and card_filter.matches(member.vcard())
+        if isinstance(member, VCardResource)
+        and (card_filter.takes_all or card_filter.matches(member.vcard()))
     ]
     multistatus = Multistatus()
     for member in matched[:limit]:
-        multistatus.properties(member.path, *render(member))
+        multistatus.response(member.path, render.propstats(member))
     if limit is not None and len(matched) > limit:
         multistatus.status(resource.path, 507, _TRUNCATED)
     return multistatus_response(multistatus.render())
 
 
-_HANDLERS: dict[str, Callable[[Resource, Element], Response]] = {
+_HANDLERS: dict[str, Callable[[Resource, Element, CardCache | None], Response]] = {
     SYNC_COLLECTION: sync_collection,
     ADDRESSBOOK_MULTIGET: multiget,
     ADDRESSBOOK_QUERY: query,

@@ -14,7 +14,7 @@ in the JSON API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from circlebook.dav.carddav import AddressBookCollection, CardDavPrincipal, VCardResource
@@ -238,6 +238,11 @@ class Card(VCardResource):
         self.entry = entry
         self.version = version
         self._text: str | None = None
+
+    def content_key(self) -> Hashable:
+        # All that services.vcards.vcard and fingerprint read of a card.
+        entry = self.entry
+        return (self.version, entry.id, entry.name, entry.phone)
 
     def etag(self) -> str | None:
         return f'"{vcards.fingerprint(self.entry, self.version)}"'
