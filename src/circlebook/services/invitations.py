@@ -23,7 +23,7 @@ from circlebook.services import events, ledger, reach
 from circlebook.services.auth import phone_key
 from circlebook.services.clock import stamp
 from circlebook.services.ids import is_wellformed, new_id
-from circlebook.services.membership import owner_of
+from circlebook.services.membership import owner_in, owner_of
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
 from circlebook.services.runtime import Policy, Runtime
@@ -250,15 +250,19 @@ def pending_for_book(
     rt: Runtime, account: Account, book_id: str, via: reach.Reach
 ) -> list[Pending]:
     with rt.uow() as uow:
-        owner_of(uow, book_id, account)
+        _, owner = owner_in(uow, book_id, account)
         book = uow.books.get(book_id)
-        owner = uow.entries.of_account(book_id, account.id)
-        assert book is not None  # owner_of found the owner, so the book
-        assert owner is not None
+        assert book is not None  # owner_in found the owner, so the book
         waiting = uow.invitations.pending_for_book(book_id, stamp(rt.clock.now()))
+    return shown_pending(rt, waiting, book.title, owner.name, via)
+
+
+def shown_pending(
+    rt: Runtime, waiting: Sequence[Invitation], title: str, owner_name: str, via: reach.Reach
+) -> list[Pending]:
+    """Pending invitations as the owner sees them: each with its link and the text to send."""
     return [
-        Pending(i, *reach.link_and_text(rt.secret_key, i, book.title, owner.name, via))
-        for i in waiting
+        Pending(i, *reach.link_and_text(rt.secret_key, i, title, owner_name, via)) for i in waiting
     ]
 
 

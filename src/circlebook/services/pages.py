@@ -14,7 +14,7 @@ from circlebook.services import reach
 from circlebook.services.books import BookSummary, summarise
 from circlebook.services.clock import stamp
 from circlebook.services.entries import VisibleEntry, visible_entries
-from circlebook.services.invitations import Pending
+from circlebook.services.invitations import Pending, shown_pending
 from circlebook.services.membership import book_seen, owner_in, viewer_in
 from circlebook.services.runtime import Runtime
 
@@ -57,8 +57,5 @@ def manage_page(rt: Runtime, account: Account, book_id: str, via: reach.Reach) -
         rows = uow.entries.rows(book_id)
         waiting = uow.invitations.pending_for_book(book_id, stamp(rt.clock.now()))
     members = visible_entries(viewer, rows)
-    pending = [
-        Pending(i, *reach.link_and_text(rt.secret_key, i, book.title, me.name, via))
-        for i in waiting
-    ]
+    pending = shown_pending(rt, waiting, book.title, me.name, via)
     return ManagePage(summarise(rt, book, me, len(members)), members, pending)

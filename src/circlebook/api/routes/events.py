@@ -110,6 +110,25 @@ async def _close_when_gone(receive: Receive, subscriber: Subscriber) -> None:
     subscriber.close()
 
 
+async def _serve(
+    state: State,
+    account: Account,
+    release: Callable[[], None],
+    last_event_id: str | None,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Write an opened stream out, then give its slot back.
+
+    The slot is given back here rather than in the stream's `finally`: a generator
+    that never started (the client left first) never runs it.
+    """
+    try:
+        await write_stream(state, account, last_event_id, receive, send)
+    finally:
+        release()
+
+
 class _Stream(Response):
     """The documented route's answer: the same stream, once FastAPI has read the request."""
 
@@ -120,12 +139,7 @@ class _Stream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state, token, last_event_id = self._opening
         account, release = await open_stream(state, token)
-        # The slot is given back here rather than in the stream's `finally`: a
-        # generator that never started (the client left first) never runs it.
-        try:
-            await write_stream(state, account, last_event_id, receive, send)
-        finally:
-            release()
+        await _serve(state, account, release, last_event_id, receive, send)
 
 
 @router.get(
@@ -185,10 +199,7 @@ class EventsFirst:
             refusal = _internal_error(request.url.path)
         else:
             del request  # nothing of it is kept while the stream is open
-            try:
-                await write_stream(self.state, account, last_event_id, receive, send)
-            finally:
-                release()
+            await _serve(self.state, account, release, last_event_id, receive, send)
             return
         await refusal(scope, receive, send)
 
