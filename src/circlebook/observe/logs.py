@@ -25,6 +25,8 @@ ACCESS_LOGGER = "circlebook.access"
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 LogFormat = Literal["text", "json"]
+# Every line is written off the event loop (see observe.log_writer).
+BACKGROUND_HANDLER = "circlebook.observe.log_writer.BackgroundStreamHandler"
 
 
 class WithoutQueryString(logging.Filter):
@@ -93,4 +95,7 @@ def log_config(log_format: LogFormat = "text") -> dict[str, Any]:
     # Alembic says which plugins it loaded each time a process imports it: noise.
     config["loggers"]["alembic.runtime.plugins"] = {"level": "WARNING"}
     config["root"] = {"handlers": ["app"], "level": "INFO"}
+    for handler in config["handlers"].values():
+        if handler.get("class") == "logging.StreamHandler":
+            handler["class"] = BACKGROUND_HANDLER
     return config
