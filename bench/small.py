@@ -4,7 +4,8 @@
 
 This starts `circlebook serve` (one uvicorn worker, SQLite) and a bare Starlette
 app with one route returning about 1 KB of JSON through orjson, run by uvicorn
-with the same settings (one worker, the same log configuration and access log).
+with the same settings (one worker, the same event loop, log configuration and
+access log).
 A load generator holds `--connections` keep-alive connections open for
 `--seconds` on each target in turn: wrk when it is on PATH (`wrk -t2`), else an
 asyncio httpx client. The targets are printed beside their same-run reference,
@@ -140,6 +141,7 @@ def serve_bare(port: int, floor_db: str | None) -> None:
     import uvicorn
 
     from circlebook.observe.logs import log_config
+    from circlebook.serving import EVENT_LOOP
 
     uvicorn.run(
         bare_app(floor_db),  # type: ignore[arg-type]
@@ -147,6 +149,7 @@ def serve_bare(port: int, floor_db: str | None) -> None:
         port=port,
         log_level="info",
         log_config=log_config(),
+        loop=EVENT_LOOP,
     )
 
 

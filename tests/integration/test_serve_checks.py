@@ -55,3 +55,14 @@ def test_serve_on_loopback_keeps_the_console_sms_default(
     serving.serve("127.0.0.1", 0)
     assert [call["host"] for call in listened] == ["127.0.0.1"]
     assert "console" not in capsys.readouterr().err
+
+
+def test_serve_runs_on_the_standard_event_loop_with_one_worker_or_several(
+    listened: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvloop took in one new connection per turn of its loop under load (see serving).
+    serving.serve("127.0.0.1", 0)
+    monkeypatch.setenv("CIRCLEBOOK_BROKER", "redis://127.0.0.1:6379/0")
+    serving.serve("127.0.0.1", 0, workers=2)
+    assert [call.get("workers", 1) for call in listened] == [1, 2]
+    assert [call["loop"] for call in listened] == ["asyncio", "asyncio"]
