@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from circlebook.app import create_app
-from circlebook.observe.logs import log_config
+from circlebook.observe.logs import lean_records, log_config
 from circlebook.observe.metrics import MULTIPROC_DIR
 from circlebook.settings import (
     Settings,
@@ -181,6 +181,7 @@ def _raise_open_file_limit() -> None:
 def worker_app() -> FastAPI:
     """The app of one worker process of `serve --workers N`, built from the environment."""
     settings = load_settings()
+    lean_records()
     return _frozen(create_app(settings, engine=make_engine(settings.database_url)))
 
 
@@ -215,6 +216,7 @@ def serve(host: str | None, port: int | None, workers: int = 1) -> None:
         raise typer.Exit(2)
     _check_console_sms(settings)
     logging.config.dictConfig(log_config(settings.log_format))
+    lean_records()
     _raise_open_file_limit()
     engine = _ready_engine(settings)
     where = settings.sqlite_path or "PostgreSQL"

@@ -71,6 +71,16 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(fields).decode()
 
 
+def lean_records() -> None:
+    """Leave out of every log record what no line of ours shows: the caller's file and
+    line, and the thread and process. The logging HOWTO's own optimisations; each
+    request's access line built them, and they cost about a tenth of its logging."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def log_config(log_format: LogFormat = "text") -> dict[str, Any]:
     """uvicorn's logging plus the app's own loggers, in `log_format`.
 

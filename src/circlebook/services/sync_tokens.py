@@ -37,6 +37,12 @@ def _check(secret: bytes, book_id: str, version: int) -> bytes:
     return signing.sign(secret, Purpose.SYNC_TOKEN, book_id, str(version))[:8]
 
 
+# Tokens issued lately. Every poll of a book answers its token, and the same view
+# always gives the same one: a poll repeated no longer seals it again.
+ISSUED_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=ISSUED_CACHE_SIZE)
 def issue(secret: bytes, book_id: str, version: int) -> str:
     block = version.to_bytes(8, "big") + _check(secret, book_id, version)
     encryptor = _cipher(secret).encryptor()
