@@ -20,16 +20,16 @@ def a_card(name: str = "Li Lei", entry_id: str = "e_abcdefgh1234") -> Card:
 def test_the_cache_keeps_at_most_its_size_dropping_the_oldest() -> None:
     cache = CardCache(2)
     for key in ("a", "b", "c"):
-        cache.put(key, key.upper())
+        cache.put(key, key.upper().encode())
     assert len(cache) == 2
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
-    cache.put("b", "B2")  # a key already kept takes no one's place
-    assert (len(cache), cache.get("b"), cache.get("c")) == (2, "B2", "C")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, b"B", b"C")
+    cache.put("b", b"B2")  # a key already kept takes no one's place
+    assert (len(cache), cache.get("b"), cache.get("c")) == (2, b"B2", b"C")
 
 
 def test_a_cache_of_size_zero_keeps_nothing() -> None:
     cache = CardCache(0)
-    cache.put("a", "A")
+    cache.put("a", b"A")
     assert len(cache) == 0 and cache.get("a") is None
 
 
@@ -37,7 +37,7 @@ def test_a_cards_propstats_are_kept_and_read_back() -> None:
     cache = CardCache(10)
     render = Renderer([ETAG, DATA], cache)
     first = render.propstats(a_card())
-    assert "FN:Li Lei" in first and len(cache) == 1
+    assert b"FN:Li Lei" in first and len(cache) == 1
     assert render.propstats(a_card()) is first  # the same text, not written again
 
 
@@ -45,7 +45,7 @@ def test_a_card_with_other_content_is_not_answered_with_a_kept_one() -> None:
     cache = CardCache(10)
     render = Renderer([ETAG, DATA], cache)
     render.propstats(a_card("Li Lei"))
-    assert "FN:Han Meimei" in render.propstats(a_card("Han Meimei"))
+    assert b"FN:Han Meimei" in render.propstats(a_card("Han Meimei"))
     assert len(cache) == 2
 
 

@@ -20,7 +20,7 @@ from collections.abc import Hashable
 
 
 class CardCache:
-    """At most `size` rendered propstats, the oldest dropped first; a size of 0 keeps none.
+    """At most `size` rendered propstats (UTF-8), the oldest dropped first; a size of 0 keeps none.
 
     Lookups take no lock (a dict's `get` is atomic); additions take one, so that
     two requests filling the cache at once never drop the same oldest entry twice.
@@ -28,16 +28,16 @@ class CardCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._kept: dict[Hashable, str] = {}
+        self._kept: dict[Hashable, bytes] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> bytes | None:
         return self._kept.get(key)
 
-    def put(self, key: Hashable, value: str) -> None:
+    def put(self, key: Hashable, value: bytes) -> None:
         if not self.size:
             return
         with self._lock:
