@@ -119,8 +119,7 @@ def fetch_entries(
             raise NotFoundError("no such book")
         removed: list[str] = []
         if since is None:
-            rows = uow.entries.rows(book_id)
-            seen = visible_entries(viewer, rows, exclude_self=exclude_self)
+            seen = visible_entries(viewer, _whole_book(rt, uow, book_id), exclude_self=exclude_self)
         else:
             base = sync_tokens.read(rt.secret_key, book_id, since, version)
             check_answerable(viewer, base)
@@ -134,6 +133,21 @@ def fetch_entries(
             if departures:
                 removed = removed_ids(viewer, departures, {e.id for e in seen})
     return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
+
+
+def _whole_book(rt: Runtime, uow: UnitOfWork, book_id: str) -> Sequence[EntryRow]:
+    """Every entry row of the book, kept from an earlier fetch of the same version when
+    there is one (see services.book_rows)."""
+    if not rt.book_rows.max_rows:
+        return uow.entries.rows(book_id)
+    version = uow.books.version(book_id)
+    if version is None:  # pragma: no cover - dissolved since the member was found
+        raise NotFoundError("no such book")
+    rows = rt.book_rows.get(book_id, version)
+    if rows is None:
+        rows = uow.entries.rows(book_id)
+        rt.book_rows.put(book_id, version, rows)
+    return rows
 
 
 def view_tag(rt: Runtime, account: Account, book_id: str, representation: str) -> str:
@@ -228,6 +242,8 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
         target = _target(uow, viewer, book_id, entry_id)
         _removed(rt, uow, viewer, me, target, now)
         uow.commit()
+    # After the commit: a fetch under way could otherwise keep the rows from before.
+    rt.book_rows.forget(book_id)
 
 
 def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
@@ -237,6 +253,7 @@ def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
         viewer, me = viewer_in(uow, book_id, account)
         _removed(rt, uow, viewer, me, me, now)
         uow.commit()
+    rt.book_rows.forget(book_id)
 
 
 def _removed(

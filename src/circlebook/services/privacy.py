@@ -126,7 +126,8 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
     check_confirmation(rt, account, confirm)
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        for book, me in uow.books.memberships(account.id):
+        held = uow.books.memberships(account.id)
+        for book, me in held:
             if me.role is Role.OWNER:
                 dissolve(uow, book.id, now)
             else:
@@ -150,4 +151,7 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
         uow.ledger.forget(account.id)
         uow.accounts.remove(account.id)
         uow.commit()
+    # The books' kept rows hold the erased number and name (see services.book_rows).
+    for book, _ in held:
+        rt.book_rows.forget(book.id)
     rt.tally.invitations_ended("withdrawn", len(withdrawn))

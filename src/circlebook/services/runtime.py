@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from circlebook.domain.model import Account, Book, Entry
+from circlebook.services.book_rows import BookRows
 from circlebook.services.ports import (
     Clock,
     GroupCommit,
@@ -100,3 +101,6 @@ class Runtime:
     )
     # Reads under way (a book, an app password), shared by requests asking the same at once.
     shared_reads: SharedReads = field(default_factory=lambda: SharedReads(lambda: 0))
+    # Books' entry rows as last read whole, by version (see services.book_rows); by
+    # default none are kept.
+    book_rows: BookRows = field(default_factory=lambda: BookRows(0))
