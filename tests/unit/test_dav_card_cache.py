@@ -78,3 +78,29 @@ def test_a_card_is_written_from_its_content_key_alone() -> None:
         assert cards[0].content_key() == cards[1].content_key()
         assert cards[0].vcard() == cards[1].vcard()
         assert cards[0].etag() == cards[1].etag()
+
+
+def test_everything_drawn_from_a_forgotten_entry_goes_and_nothing_else() -> None:
+    cache = CardCache(10)
+    for names in ([ETAG], [ETAG, DATA]):
+        Renderer(names, cache).propstats(a_card("Li Lei", "e_abcdefgh1234"))
+        Renderer(names, cache).propstats(a_card("Han Meimei", "e_ijklmnop5678"))
+    assert len(cache) == 4
+    cache.forget(["e_abcdefgh1234"])
+    assert len(cache) == 2
+    render = Renderer([ETAG, DATA], cache)
+    assert render.propstats(a_card("Han Meimei", "e_ijklmnop5678")) is render.propstats(
+        a_card("Han Meimei", "e_ijklmnop5678")
+    )
+    assert len(cache) == 2
+
+
+def test_a_rendering_dropped_for_room_is_forgotten_with_its_entry_too() -> None:
+    cache = CardCache(1)
+    render = Renderer([ETAG], cache)
+    render.propstats(a_card("Li Lei", "e_abcdefgh1234"))
+    render.propstats(a_card("Han Meimei", "e_ijklmnop5678"))  # pushes Li Lei's out
+    cache.forget(["e_abcdefgh1234", "e_ijklmnop5678"])
+    assert len(cache) == 0
+    render.propstats(a_card("Li Lei", "e_abcdefgh1234"))
+    assert len(cache) == 1

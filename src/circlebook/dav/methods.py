@@ -81,7 +81,7 @@ class Renderer:
         kept = cache.get(key)
         if kept is None:
             kept = propstats(*self(resource)).encode()
-            cache.put(key, kept)
+            cache.put(key, kept, resource.content_source())
         return kept
 
 

@@ -244,6 +244,9 @@ class Card(VCardResource):
         entry = self.entry
         return (self.version, entry.id, entry.name, entry.phone)
 
+    def content_source(self) -> str | None:
+        return self.entry.id
+
     def etag(self) -> str | None:
         return f'"{vcards.fingerprint(self.entry, self.version)}"'
 

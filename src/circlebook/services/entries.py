@@ -242,8 +242,7 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
         target = _target(uow, viewer, book_id, entry_id)
         _removed(rt, uow, viewer, me, target, now)
         uow.commit()
-    # After the commit: a fetch under way could otherwise keep the rows from before.
-    rt.book_rows.forget(book_id)
+    forget_removed(rt, book_id, [target.id])
 
 
 def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
@@ -253,7 +252,15 @@ def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
         viewer, me = viewer_in(uow, book_id, account)
         _removed(rt, uow, viewer, me, me, now)
         uow.commit()
+    forget_removed(rt, book_id, [me.id])
+
+
+def forget_removed(rt: Runtime, book_id: str, entry_ids: Sequence[str]) -> None:
+    """Once the removal is committed (else a read under way could keep what it read
+    before): the book's kept rows go, and whatever the edges keep of those entries."""
     rt.book_rows.forget(book_id)
+    for heard in rt.entries_removed:
+        heard(entry_ids)
 
 
 def _removed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -104,3 +105,6 @@ class Runtime:
     # Books' entry rows as last read whole, by version (see services.book_rows); by
     # default none are kept.
     book_rows: BookRows = field(default_factory=lambda: BookRows(0))
+    # Told the ids of entries removed by this process, once committed, so that what an
+    # edge keeps of them goes too (the CardDAV card cache); none by default.
+    entries_removed: list[Callable[[Sequence[str]], None]] = field(default_factory=list)
