@@ -100,6 +100,8 @@ def mount_dav(app: FastAPI, parts: Parts) -> DavApp:
         max_body_bytes=settings.max_body_bytes,
         card_cache_size=settings.dav_card_cache_size,
     )
+    # A removed or erased person's cards leave the cache at once (dav.card_cache).
+    parts.runtime.entries_removed.append(dav.cards.forget)
     app.mount(MOUNT_PATH, dav)
     app.router.routes.extend(discovery_routes())
     return dav

@@ -32,6 +32,7 @@ from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
 from circlebook.push import WebPushSender, public_key_b64
 from circlebook.services import dav_push
 from circlebook.services import push as pushing
+from circlebook.services.book_rows import BookRows
 from circlebook.services.ports import Clock, NoTally, SmsSender
 from circlebook.services.recent_sign_ins import RecentSignIns
 from circlebook.services.runtime import Policy, Runtime, SystemClock
@@ -198,6 +199,7 @@ def build_parts(
         tally=meter if meter is not None else NoTally(),
         books_seen=RecentSignIns(settings.book_cache_seconds, uow.writes),
         shared_reads=SharedReads(uow.writes),
+        book_rows=BookRows(settings.book_rows_cache_size),
     )
     push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
     return Parts(

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # Cards' rendered parts of CardDAV answers each process keeps (dav.card_cache);
     # 0 keeps none.
     dav_card_cache_size: NonNegativeInt = 50_000
+    # Entry rows of books read whole that each process keeps for the next full fetch
+    # of the same book at the same version (services.book_rows); 0 keeps none.
+    book_rows_cache_size: NonNegativeInt = 50_000
     # Where invitation links point, as people outside reach the server
     # (https://book.example.org); empty: the address each request came to.
     public_url: str = ""

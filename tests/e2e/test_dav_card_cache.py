@@ -169,3 +169,22 @@ def test_with_the_cache_off_cards_are_answered_the_same(
     ann_off = DavUser(replace(ann.person, client=make_client(dav_card_cache_size=0)), ann.password)
     assert initial_sync(ann_off, book) == kept
     assert len(dav_app(ann_off).cards) == 0
+
+
+def test_a_removed_members_cards_leave_the_cache_at_once(club: dict[str, Any]) -> None:
+    ann, book, bo_id = club["ann"], club["book"], club["ids"][BO]
+    kept = initial_sync(ann, book)
+    assert len(dav_app(ann).cards) == 2 * len(kept)
+    removed = club["owner"].delete(f"/v1/books/{book}/entries/{bo_id}")
+    assert removed.status_code == 204
+    # Bo's two propstats (its ETag, its ETag and card) are gone; the others stay.
+    assert len(dav_app(ann).cards) == 2 * (len(kept) - 1)
+
+
+def test_an_erased_persons_cards_leave_the_cache_at_once(club: dict[str, Any], people: Any) -> None:
+    ann, book = club["ann"], club["book"]
+    kept = initial_sync(ann, book)
+    bo = people(BO)
+    erased = bo.client.request("DELETE", "/v1/me", headers=bo.headers, json={"confirm": BO})
+    assert erased.status_code == 204
+    assert len(dav_app(ann).cards) == 2 * (len(kept) - 1)

@@ -70,17 +70,18 @@ class Renderer:
                 found.append(f"{opening}{value}{closing}" if value else empty)
         return found, missing
 
-    def propstats(self, resource: Resource) -> str:
-        """The resource's propstats, found and missing (multistatus.propstats), kept or made."""
+    def propstats(self, resource: Resource) -> bytes:
+        """The resource's propstats, found and missing (multistatus.propstats), encoded;
+        kept or made."""
         cache = self._cache
         content = None if cache is None else resource.content_key()
         if cache is None or content is None:
-            return propstats(*self(resource))
+            return propstats(*self(resource)).encode()
         key = (self._names, content)
         kept = cache.get(key)
         if kept is None:
-            kept = propstats(*self(resource))
-            cache.put(key, kept)
+            kept = propstats(*self(resource)).encode()
+            cache.put(key, kept, resource.content_source())
         return kept
 
 

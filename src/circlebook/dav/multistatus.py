@@ -18,6 +18,7 @@ def status_line(code: int) -> str:
 
 
 _OK = status_line(200)
+_END_RESPONSE = b"</d:response>"
 
 
 def _propstat(props: Sequence[str], code: int) -> str:
@@ -33,34 +34,38 @@ def propstats(found: Sequence[str], missing: Sequence[str] = ()) -> str:
 
 
 class Multistatus:
-    """A DAV:multistatus body, one DAV:response per resource, written as it is filled."""
+    """A DAV:multistatus body, one DAV:response per resource, written as it is filled.
+
+    Held as UTF-8 parts: a card's propstats come encoded from the card cache, and
+    the whole answer is then one join of bytes (see xml.document).
+    """
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._parts: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self._parts)
 
     def properties(self, path: str, found: Sequence[str], missing: Sequence[str] = ()) -> None:
         """A response with the properties found (200) and those this resource lacks (404)."""
-        self.response(path, propstats(found, missing))
+        self.response(path, propstats(found, missing).encode())
 
-    def response(self, path: str, stats: str) -> None:
-        """A response with its propstats already written (see `propstats`)."""
-        self._parts.append(f"<d:response>{href(path)}{stats}</d:response>")
+    def response(self, path: str, stats: bytes) -> None:
+        """A response with its propstats already written and encoded (see `propstats`)."""
+        self._parts += (f"<d:response>{href(path)}".encode(), stats, _END_RESPONSE)
 
     def status(self, path: str, code: int, error: str = "") -> None:
         """A response that is only a status (and maybe a precondition), as for a removed member."""
         body = element(dav("error"), error) if error else ""
-        self._parts.append(f"<d:response>{href(path)}{status_line(code)}{body}</d:response>")
+        part = f"<d:response>{href(path)}{status_line(code)}{body}</d:response>"
+        self._parts.append(part.encode())
 
     def render(self, sync_token: str | None = None) -> bytes:
         """The document; with `sync_token`, the DAV:sync-token that ends a sync (RFC 6578 3.2)."""
         if sync_token is None:
             return document(dav("multistatus"), self._parts)
-        return document(
-            dav("multistatus"), [*self._parts, element(dav("sync-token"), text(sync_token))]
-        )
+        token = element(dav("sync-token"), text(sync_token)).encode()
+        return document(dav("multistatus"), [*self._parts, token])
 
 
 def error_document(condition: str) -> bytes:

@@ -69,6 +69,11 @@ class Resource:
         where the resource has no such key (then no answer about it is kept)."""
         return None
 
+    def content_source(self) -> str | None:
+        """What its content is drawn from (a card: its entry's id), so that answers kept
+        about it can be dropped when that goes; None where nothing is kept of it."""
+        return None
+
     def members(self) -> Sequence[Resource]:
         """The resources one level below (Depth: 1)."""
         return ()

@@ -244,6 +244,9 @@ class Card(VCardResource):
         entry = self.entry
         return (self.version, entry.id, entry.name, entry.phone)
 
+    def content_source(self) -> str | None:
+        return self.entry.id
+
     def etag(self) -> str | None:
         return f'"{vcards.fingerprint(self.entry, self.version)}"'
 
@@ -278,6 +281,21 @@ def remembered_book(session: Session, relative: str) -> Book | None:
     return None if membership is None else Book(session, membership)
 
 
+def _membership(session: Session, book_id: str) -> Membership:
+    """The member's place in the book, from memory when read within the last second
+    (services.books.recent_membership), else from the database.
+
+    A phone polls a book's CTag, then syncs it: the REPORT after the poll needs no
+    second read of the same membership. It is the access check and the book's title
+    and token only; every card in an answer is read afresh (services.entries checks
+    the member again in the transaction that reads them).
+    """
+    remembered = books.recent_membership(session.rt, session.account, book_id)
+    if remembered is not None:
+        return remembered
+    return books.get_membership(session.rt, session.account, book_id)
+
+
 def resolve(session: Session, relative: str) -> Resource:
     """The resource at `relative` (the path below the mount) for the signed-in account."""
     parts = _segments(relative)
@@ -292,7 +310,7 @@ def resolve(session: Session, relative: str) -> Resource:
         return Principal(session)
     if len(rest) == 1:
         return Home(session)
-    book = Book(session, books.get_membership(session.rt, session.account, rest[1]))
+    book = Book(session, _membership(session, rest[1]))
     if len(rest) == 2:
         return book
     if len(rest) == 3 and rest[2].endswith(CARD_SUFFIX):

@@ -283,6 +283,7 @@ def dissolve_book(rt: Runtime, account: Account, book_id: str) -> None:
         owner_of(uow, book_id, account)
         dissolve(uow, book_id, now)
         uow.commit()
+    rt.book_rows.forget(book_id)
 
 
 def dissolve(uow: UnitOfWork, book_id: str, now: str) -> None:

@@ -119,8 +119,7 @@ def fetch_entries(
             raise NotFoundError("no such book")
         removed: list[str] = []
         if since is None:
-            rows = uow.entries.rows(book_id)
-            seen = visible_entries(viewer, rows, exclude_self=exclude_self)
+            seen = visible_entries(viewer, _whole_book(rt, uow, book_id), exclude_self=exclude_self)
         else:
             base = sync_tokens.read(rt.secret_key, book_id, since, version)
             check_answerable(viewer, base)
@@ -134,6 +133,21 @@ def fetch_entries(
             if departures:
                 removed = removed_ids(viewer, departures, {e.id for e in seen})
     return View(viewer, seen, removed, sync_tokens.issue(rt.secret_key, book_id, version))
+
+
+def _whole_book(rt: Runtime, uow: UnitOfWork, book_id: str) -> Sequence[EntryRow]:
+    """Every entry row of the book, kept from an earlier fetch of the same version when
+    there is one (see services.book_rows)."""
+    if not rt.book_rows.max_rows:
+        return uow.entries.rows(book_id)
+    version = uow.books.version(book_id)
+    if version is None:  # pragma: no cover - dissolved since the member was found
+        raise NotFoundError("no such book")
+    rows = rt.book_rows.get(book_id, version)
+    if rows is None:
+        rows = uow.entries.rows(book_id)
+        rt.book_rows.put(book_id, version, rows)
+    return rows
 
 
 def view_tag(rt: Runtime, account: Account, book_id: str, representation: str) -> str:
@@ -228,6 +242,7 @@ def remove_entry(rt: Runtime, account: Account, book_id: str, entry_id: str) -> 
         target = _target(uow, viewer, book_id, entry_id)
         _removed(rt, uow, viewer, me, target, now)
         uow.commit()
+    forget_removed(rt, book_id, [target.id])
 
 
 def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
@@ -237,6 +252,15 @@ def leave_book(rt: Runtime, account: Account, book_id: str) -> None:
         viewer, me = viewer_in(uow, book_id, account)
         _removed(rt, uow, viewer, me, me, now)
         uow.commit()
+    forget_removed(rt, book_id, [me.id])
+
+
+def forget_removed(rt: Runtime, book_id: str, entry_ids: Sequence[str]) -> None:
+    """Once the removal is committed (else a read under way could keep what it read
+    before): the book's kept rows go, and whatever the edges keep of those entries."""
+    rt.book_rows.forget(book_id)
+    for heard in rt.entries_removed:
+        heard(entry_ids)
 
 
 def _removed(

@@ -15,7 +15,7 @@ from circlebook.services import auth, signing
 from circlebook.services.answers import tell_owner_declined
 from circlebook.services.books import dissolve
 from circlebook.services.clock import stamp
-from circlebook.services.entries import leave, visible_entries
+from circlebook.services.entries import forget_removed, leave, visible_entries
 from circlebook.services.invitations import tell_invitee_revoked
 from circlebook.services.phones import normalize_phone
 from circlebook.services.ports import UnitOfWork
@@ -126,7 +126,8 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
     check_confirmation(rt, account, confirm)
     now = stamp(rt.clock.now())
     with rt.uow(write=True) as uow:
-        for book, me in uow.books.memberships(account.id):
+        held = uow.books.memberships(account.id)
+        for book, me in held:
             if me.role is Role.OWNER:
                 dissolve(uow, book.id, now)
             else:
@@ -150,4 +151,8 @@ def delete_account(rt: Runtime, account: Account, confirm: str) -> None:
         uow.ledger.forget(account.id)
         uow.accounts.remove(account.id)
         uow.commit()
+    # What this process keeps of the books (services.book_rows) and of the person's
+    # cards holds the erased number and name.
+    for book, me in held:
+        forget_removed(rt, book.id, [me.id])
     rt.tally.invitations_ended("withdrawn", len(withdrawn))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from circlebook.domain.model import Account, Book, Entry
+from circlebook.services.book_rows import BookRows
 from circlebook.services.ports import (
     Clock,
     GroupCommit,
@@ -100,3 +102,9 @@ class Runtime:
     )
     # Reads under way (a book, an app password), shared by requests asking the same at once.
     shared_reads: SharedReads = field(default_factory=lambda: SharedReads(lambda: 0))
+    # Books' entry rows as last read whole, by version (see services.book_rows); by
+    # default none are kept.
+    book_rows: BookRows = field(default_factory=lambda: BookRows(0))
+    # Told the ids of entries removed by this process, once committed, so that what an
+    # edge keeps of them goes too (the CardDAV card cache); none by default.
+    entries_removed: list[Callable[[Sequence[str]], None]] = field(default_factory=list)
