@@ -235,6 +235,22 @@ def test_a_write_the_database_refuses_fails_alone(group: GroupCommit, engine: En
     assert account_exists(engine, "a_group0008") and account_exists(engine, "a_group0009")
 
 
+def test_a_caller_that_stops_waiting_does_not_stop_its_write(
+    group: GroupCommit, engine: Engine
+) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        holder = Holder(group, pool, "book", 9999)
+        answer = group.submit("book", open_account(1))
+        # An event loop whose request went away cancels what it awaited: not the write.
+        assert not answer.cancel()
+        holder.release.set()
+        assert answer.result(DEADLINE_S) == "a_group0001"
+        assert holder.answer.result(DEADLINE_S) == "a_group9999"
+    assert account_exists(engine, "a_group0001")
+    # The committer lives on for the writes after it.
+    assert group.run("book", open_account(2)) == "a_group0002"
+
+
 def test_writes_with_other_keys_never_share_a_transaction(
     group: GroupCommit, factory: SqlUnitOfWorkFactory
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from circlebook.domain.errors import NotFoundError
@@ -39,6 +40,16 @@ def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
 
 def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None = None) -> Entry:
     """Join the book: exactly one entry, however often or concurrently this is called."""
+    return accepting(rt, account, invitation_id, name).result()
+
+
+def accepting(
+    rt: Runtime, account: Account, invitation_id: str, name: str | None = None
+) -> Future[Entry]:
+    """`accept` up to the commit, which the caller may wait for or await: its future entry.
+
+    A link that is gone, expired or meant for another number raises here.
+    """
     chosen = clean_name(name) if name is not None else None
     if not is_wellformed(invitation_id):
         raise NotFoundError(GONE)
@@ -47,9 +58,11 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
     with rt.uow() as uow:
         invitation = uow.invitations.get(invitation_id)
         if invitation is None or invitation.phone != account.phone:
-            return already_joined(uow, account, invitation_id)
+            done: Future[Entry] = Future()
+            done.set_result(already_joined(uow, account, invitation_id))
+            return done
     # Accepts into one book arriving together share a commit; join checks again.
-    return rt.group_commit.run(
+    return rt.group_commit.submit(
         invitation.book_id, lambda uow: join(rt, uow, account, invitation_id, chosen)
     )
 

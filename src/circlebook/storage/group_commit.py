@@ -42,11 +42,18 @@ from circlebook.storage.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 T = TypeVar("T")
 
 
+def _uncancellable() -> Future[Any]:
+    """A future a waiter cannot cancel: the write goes on whoever stops waiting for it."""
+    answer: Future[Any] = Future()
+    answer.set_running_or_notify_cancel()
+    return answer
+
+
 @dataclass(eq=False)
 class _Write:
     key: str
     work: Callable[[SqlUnitOfWork], Any]
-    answer: Future[Any] = field(default_factory=Future)
+    answer: Future[Any] = field(default_factory=_uncancellable)
 
 
 class GroupCommit:
@@ -71,6 +78,19 @@ class GroupCommit:
         """
         if self._max < 2:
             return self._alone(work)
+        result: T = self.submit(key, work).result()
+        return result
+
+    def submit(self, key: str, work: Callable[[SqlUnitOfWork], T]) -> Future[T]:
+        """`run` without waiting: the future of its result, set once it has committed.
+
+        What an event loop awaits, so that no thread is held only to wait for the
+        committer. The future cannot be cancelled: the write goes on regardless.
+        """
+        if self._max < 2:
+            write = _Write(key, work)
+            self._answer_alone(write)
+            return write.answer
         write = _Write(key, work)
         with self._ready:
             if self._closed:
@@ -82,8 +102,7 @@ class GroupCommit:
                 )
                 self._committer.start()
             self._ready.notify()
-        result: T = write.answer.result()
-        return result
+        return write.answer
 
     def waiting(self) -> int:
         """How many writes wait for the committer to take them."""
