@@ -71,15 +71,16 @@ def join(
     rt: Runtime, uow: UnitOfWork, account: Account, invitation_id: str, chosen: str | None
 ) -> Entry:
     """Inside the caller's unit of work: take the invitation and make the member's entry."""
-    now = rt.clock.now()
-    invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
+    # One moment for all of it, written once: the entry, the ledger and the events agree.
+    at = stamp(rt.clock.now())
+    invitation = uow.invitations.take(invitation_id, account.phone, at)
     if invitation is None:
         return already_joined(uow, account, invitation_id)
     existing = uow.entries.of_account(invitation.book_id, account.id)
     if existing is not None:
         return existing
     # The book's row is locked from here to commit: everything above only read.
-    book = uow.books.advance(invitation.book_id, stamp(now))
+    book = uow.books.advance(invitation.book_id, at)
     version = book.version
     entry = Entry(
         id=new_id("e"),
@@ -89,13 +90,12 @@ def join(
         name=chosen or invitation.name or display_name(account),
         tags=invitation.tags,
         role=Role.MEMBER,
-        created_at=stamp(now),
-        updated_at=stamp(now),
+        created_at=at,
+        updated_at=at,
         version=version,
         tags_version=version,
     )
     uow.entries.add(entry, invitation_id=invitation.id)
-    at = stamp(now)
     ledger.accepted(uow, book, entry, at)
     uow.events.add(
         InvitationAccepted(
