@@ -125,6 +125,11 @@ class SqlUnitOfWork:
         conn = self._engine.connect()
         if self._write:
             conn.execution_options(**{WRITE: True})
+        elif self._engine.dialect.name == "postgresql":
+            # Under READ COMMITTED each statement reads its own snapshot, in a
+            # transaction or not: a read's BEGIN and ROLLBACK were two round trips
+            # (of four, with the pool's ping, for an accept's one lookup) for nothing.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn = conn
         self._tx = conn.begin()
         self.accounts = SqlAccounts(conn)
