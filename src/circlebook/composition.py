@@ -24,8 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from circlebook.dav.push import message as dav_push_message
-from circlebook.domain.events import Event
-from circlebook.domain.push import PUSHED
 from circlebook.notify import Hub, LocalBroker, PostgresBroker, RedisBroker
 from circlebook.notify.broker import Broker
 from circlebook.observe.metrics import CountedSender, MeteredBroker, Metrics
@@ -88,10 +86,15 @@ async def _sweep(runtime: Runtime, every: float = 3600.0) -> None:
 
 
 class PushLoop:
-    """This process's Web Push sender: woken by each pushed event, and polling as a fallback.
+    """This process's Web Push sender: rung by each commit here that queued messages, and
+    polling as a fallback.
 
-    Woken on every instance by every instance's events (through the broker); the
-    claims in the database decide which one sends each message.
+    Rung only when there is something to send, and only on the instance that
+    queued it: waking every instance on every pushed event (through the broker)
+    cost each accept two write transactions, SQLite's one write lock among them,
+    mostly to find that nobody it concerned had subscribed. Messages an instance
+    queued and did not send (it stopped) are taken by another's poll; the claims
+    in the database decide which instance sends each message.
     """
 
     def __init__(self, runtime: Runtime, sender: WebPushSender, batch: int, poll: float) -> None:
@@ -101,13 +104,18 @@ class PushLoop:
         self._poll = poll
         self._worker = pushing.new_worker()
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
-    def heard(self, event: Event) -> None:
-        """On the event loop: a pushed event may have queued messages."""
-        # WebDAV-Push messages are left to the poll: a book change wakes nobody.
-        if event.type in PUSHED:
-            self._wake.set()
+    def ring(self) -> None:
+        """From any thread, after a commit that queued Web Push messages: send them now."""
+        # WebDAV-Push messages are left to the poll: a book change rings nobody.
+        loop = self._loop
+        if loop is not None:
+            # A commit that ends after the loop closed leaves its messages to the
+            # next start's first round.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
         """End `run` after the round under way, if any."""
@@ -115,9 +123,10 @@ class PushLoop:
         self._wake.set()
 
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         while not self._stopping:
-            # Woken, or not: then for retries that came due, WebDAV-Push messages, or
-            # a wake-up the broker lost.
+            # Rung, or not: then for retries that came due, WebDAV-Push messages, or
+            # messages another instance queued and did not send.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
@@ -202,6 +211,9 @@ def build_parts(
         book_rows=BookRows(settings.book_rows_cache_size),
     )
     push_sender = WebPushSender(key, vapid_subject(settings)) if key is not None else None
+    push_loop = push_loop_for(settings, runtime, push_sender)
+    if push_loop is not None:
+        uow.pushes_queued = push_loop.ring
     return Parts(
         settings,
         engine,
@@ -213,7 +225,7 @@ def build_parts(
         group_commit,
         push_public_key,
         push_sender,
-        push_loop_for(settings, runtime, push_sender),
+        push_loop,
     )
 
 
@@ -246,14 +258,9 @@ def lifespan_of(parts: Parts) -> Callable[[FastAPI], AbstractAsyncContextManager
     """Start the broker and the background loops with the app; stop them in order after."""
     runtime, push_loop = parts.runtime, parts.push_loop
 
-    def deliver(event: Event) -> None:
-        parts.hub.deliver(event)
-        if push_loop is not None:
-            push_loop.heard(event)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await parts.broker.start(deliver)
+        await parts.broker.start(parts.hub.deliver)
         sweeper = asyncio.create_task(_sweep(runtime))
         pusher = asyncio.create_task(push_loop.run()) if push_loop else None
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy import event as sql_event
 from sqlalchemy.exc import IntegrityError
 
 from circlebook.domain.errors import NotFoundError
@@ -171,6 +172,53 @@ def test_one_failing_write_leaves_the_others_committed_and_gets_its_own_error(
     assert all(heard.stored_when_heard)
 
 
+class Savepoints:
+    """Counts the savepoints the engine's connections open while in use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.opened = 0
+
+    def __enter__(self) -> Savepoints:
+        sql_event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sql_event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            self.opened += 1
+
+
+def test_a_batch_in_which_nothing_fails_takes_no_savepoint(
+    group: GroupCommit, factory: SqlUnitOfWorkFactory, engine: Engine
+) -> None:
+    before = factory.writes()
+    with Savepoints(engine) as savepoints:
+        answers = held_batch(group, [open_account(n) for n in range(4)])
+    assert [a.result() for a in answers] == [f"a_group{n:04d}" for n in range(4)]
+    assert savepoints.opened == 0
+    assert factory.writes() - before == 2
+
+
+def test_a_batch_in_which_one_write_fails_still_commits_the_others_together(
+    group: GroupCommit, factory: SqlUnitOfWorkFactory, engine: Engine
+) -> None:
+    def refused(uow: SqlUnitOfWork) -> str:
+        raise NotFoundError("no such invitation")
+
+    before = factory.writes()
+    with Savepoints(engine) as savepoints:
+        answers = held_batch(group, [open_account(1), refused, open_account(2)])
+    assert answers[0].result() == "a_group0001" and answers[2].result() == "a_group0002"
+    with pytest.raises(NotFoundError):
+        answers[1].result()
+    # Run again in savepoints, one per write, and committed once (after the holder).
+    assert savepoints.opened == 3
+    assert factory.writes() - before == 2
+
+
 def test_a_write_the_database_refuses_fails_alone(group: GroupCommit, engine: Engine) -> None:
     group.run("book", open_account(7))
 
@@ -185,6 +233,22 @@ def test_a_write_the_database_refuses_fails_alone(group: GroupCommit, engine: En
         answers[1].result()
     assert not account_exists(engine, "a_group_dup")
     assert account_exists(engine, "a_group0008") and account_exists(engine, "a_group0009")
+
+
+def test_a_caller_that_stops_waiting_does_not_stop_its_write(
+    group: GroupCommit, engine: Engine
+) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        holder = Holder(group, pool, "book", 9999)
+        answer = group.submit("book", open_account(1))
+        # An event loop whose request went away cancels what it awaited: not the write.
+        assert not answer.cancel()
+        holder.release.set()
+        assert answer.result(DEADLINE_S) == "a_group0001"
+        assert holder.answer.result(DEADLINE_S) == "a_group9999"
+    assert account_exists(engine, "a_group0001")
+    # The committer lives on for the writes after it.
+    assert group.run("book", open_account(2)) == "a_group0002"
 
 
 def test_writes_with_other_keys_never_share_a_transaction(

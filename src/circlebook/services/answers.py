@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from circlebook.domain.errors import NotFoundError
@@ -39,6 +40,16 @@ def inbox(rt: Runtime, account: Account) -> list[InboxItem]:
 
 def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None = None) -> Entry:
     """Join the book: exactly one entry, however often or concurrently this is called."""
+    return accepting(rt, account, invitation_id, name).result()
+
+
+def accepting(
+    rt: Runtime, account: Account, invitation_id: str, name: str | None = None
+) -> Future[Entry]:
+    """`accept` up to the commit, which the caller may wait for or await: its future entry.
+
+    A link that is gone, expired or meant for another number raises here.
+    """
     chosen = clean_name(name) if name is not None else None
     if not is_wellformed(invitation_id):
         raise NotFoundError(GONE)
@@ -47,9 +58,11 @@ def accept(rt: Runtime, account: Account, invitation_id: str, name: str | None =
     with rt.uow() as uow:
         invitation = uow.invitations.get(invitation_id)
         if invitation is None or invitation.phone != account.phone:
-            return already_joined(uow, account, invitation_id)
+            done: Future[Entry] = Future()
+            done.set_result(already_joined(uow, account, invitation_id))
+            return done
     # Accepts into one book arriving together share a commit; join checks again.
-    return rt.group_commit.run(
+    return rt.group_commit.submit(
         invitation.book_id, lambda uow: join(rt, uow, account, invitation_id, chosen)
     )
 
@@ -58,15 +71,16 @@ def join(
     rt: Runtime, uow: UnitOfWork, account: Account, invitation_id: str, chosen: str | None
 ) -> Entry:
     """Inside the caller's unit of work: take the invitation and make the member's entry."""
-    now = rt.clock.now()
-    invitation = uow.invitations.take(invitation_id, account.phone, stamp(now))
+    # One moment for all of it, written once: the entry, the ledger and the events agree.
+    at = stamp(rt.clock.now())
+    invitation = uow.invitations.take(invitation_id, account.phone, at)
     if invitation is None:
         return already_joined(uow, account, invitation_id)
     existing = uow.entries.of_account(invitation.book_id, account.id)
     if existing is not None:
         return existing
     # The book's row is locked from here to commit: everything above only read.
-    book = uow.books.advance(invitation.book_id, stamp(now))
+    book = uow.books.advance(invitation.book_id, at)
     version = book.version
     entry = Entry(
         id=new_id("e"),
@@ -76,13 +90,12 @@ def join(
         name=chosen or invitation.name or display_name(account),
         tags=invitation.tags,
         role=Role.MEMBER,
-        created_at=stamp(now),
-        updated_at=stamp(now),
+        created_at=at,
+        updated_at=at,
         version=version,
         tags_version=version,
     )
     uow.entries.add(entry, invitation_id=invitation.id)
-    at = stamp(now)
     ledger.accepted(uow, book, entry, at)
     uow.events.add(
         InvitationAccepted(

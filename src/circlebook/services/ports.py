@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
@@ -344,6 +345,10 @@ class GroupCommit(Protocol):
     def run(self, key: str, work: Callable[[UnitOfWork], T]) -> T:
         """`work(uow)` in a write transaction, maybe shared with other writes of `key`;
         its result once that transaction has committed. `work` does not commit."""
+        ...
+
+    def submit(self, key: str, work: Callable[[UnitOfWork], T]) -> Future[T]:
+        """`run` without waiting: the future of its result, set once it has committed."""
         ...
 
 

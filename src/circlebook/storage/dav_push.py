@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Row, String, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.dav_push import HOME, Registration
@@ -15,6 +15,37 @@ from circlebook.storage import claims
 from circlebook.storage.schema import dav_push_registrations, entries
 
 _R = dav_push_registrations.c
+
+# Built once: every change to a book or to who is in it runs these, most often finding
+# no registration at all (see storage.accounts).
+_ON_HOMES = select(_R.id).where(
+    _R.collection == HOME, _R.account_id.in_(bindparam("account_ids", expanding=True))
+)
+_CONCERNED = (
+    select(
+        _R.id,
+        entries.c.account_id,
+        entries.c.id.label("entry_id"),
+        entries.c.role,
+        entries.c.tags,
+        entries.c.tags_version,
+    )
+    .select_from(
+        dav_push_registrations.join(
+            entries,
+            and_(entries.c.book_id == _R.collection, entries.c.account_id == _R.account_id),
+        )
+    )
+    .where(_R.collection == bindparam("book_id"))
+)
+_MARK = (
+    update(dav_push_registrations)
+    .where(_R.id.in_(bindparam("registration_ids", expanding=True)))
+    .values(
+        pending_at=func.coalesce(_R.pending_at, bindparam("now", type_=String)),
+        changes=_R.changes + 1,
+    )
+)
 
 
 def _registration(row: Row[tuple[object, ...]]) -> Registration:
@@ -111,30 +142,12 @@ class SqlDavPushRegistrations:
         """The ids of the registrations on these accounts' address-book homes."""
         if not account_ids:
             return []
-        rows = self.conn.execute(
-            select(_R.id).where(_R.collection == HOME, _R.account_id.in_(account_ids))
-        )
+        rows = self.conn.execute(_ON_HOMES, {"account_ids": list(account_ids)})
         return [r.id for r in rows]
 
     def concerned(self, book_id: str) -> list[tuple[str, Viewer]]:
         """Every registration on this book, with its member as a viewer of the book."""
-        rows = self.conn.execute(
-            select(
-                _R.id,
-                entries.c.account_id,
-                entries.c.id.label("entry_id"),
-                entries.c.role,
-                entries.c.tags,
-                entries.c.tags_version,
-            )
-            .select_from(
-                dav_push_registrations.join(
-                    entries,
-                    and_(entries.c.book_id == _R.collection, entries.c.account_id == _R.account_id),
-                )
-            )
-            .where(_R.collection == book_id)
-        )
+        rows = self.conn.execute(_CONCERNED, {"book_id": book_id})
         return [
             (
                 r.id,
@@ -147,11 +160,7 @@ class SqlDavPushRegistrations:
         """These registrations' views changed: a message is due (one, however many marks)."""
         if not registration_ids:
             return
-        self.conn.execute(
-            update(dav_push_registrations)
-            .where(_R.id.in_(registration_ids))
-            .values(pending_at=func.coalesce(_R.pending_at, now), changes=_R.changes + 1)
-        )
+        self.conn.execute(_MARK, {"registration_ids": list(registration_ids), "now": now})
 
     def claim(
         self, worker: str, now: str, until: str, merged_before: str, limit: int

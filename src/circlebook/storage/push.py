@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, literal, select, update
+from sqlalchemy import Row, String, and_, bindparam, delete, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from circlebook.domain.push import Outgoing, PushSubscription
@@ -16,6 +16,20 @@ from circlebook.storage.schema import events, push_outbox, push_subscriptions
 
 _S = push_subscriptions.c
 _O = push_outbox.c
+
+_NOW = bindparam("now", type_=String)
+# Built once: every transaction that records a pushed event runs it (see storage.accounts).
+# An INSERT's row count is kept only when asked for, and the sender is told of it.
+_ENQUEUE = (
+    insert(push_outbox)
+    .from_select(
+        ["subscription_id", "event_id", "created_at", "expires_at", "attempts", "next_at"],
+        select(_S.id, events.c.id, _NOW, bindparam("expires_at", type_=String), literal(0), _NOW)
+        .select_from(events.join(push_subscriptions, _S.account_id == events.c.account_id))
+        .where(events.c.id.in_(bindparam("event_ids", expanding=True))),
+    )
+    .execution_options(preserve_rowcount=True)
+)
 
 
 def _subscription(row: Row[*tuple[Any, ...]]) -> PushSubscription:
@@ -101,26 +115,16 @@ class SqlPushOutbox:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def enqueue(self, event_ids: Sequence[int], now: str, expires_at: str) -> None:
-        """One row per (event, subscription of the account it is addressed to), in one INSERT.
+    def enqueue(self, event_ids: Sequence[int], now: str, expires_at: str) -> int:
+        """One row per (event, subscription of the account it is addressed to), in one INSERT;
+        how many rows that made.
 
         An account without subscriptions adds no row.
         """
-        self.conn.execute(
-            insert(push_outbox).from_select(
-                ["subscription_id", "event_id", "created_at", "expires_at", "attempts", "next_at"],
-                select(
-                    _S.id,
-                    events.c.id,
-                    literal(now),
-                    literal(expires_at),
-                    literal(0),
-                    literal(now),
-                )
-                .select_from(events.join(push_subscriptions, _S.account_id == events.c.account_id))
-                .where(events.c.id.in_(event_ids)),
-            )
+        queued = self.conn.execute(
+            _ENQUEUE, {"event_ids": list(event_ids), "now": now, "expires_at": expires_at}
         )
+        return queued.rowcount
 
     def claim(self, worker: str, now: str, until: str, limit: int) -> list[Outgoing]:
         """Take up to `limit` due rows nobody holds (or whose holder's claim ran out)."""

@@ -102,12 +102,14 @@ class SqlUnitOfWork:
         publisher: Publisher | None = None,
         written: Callable[[], None] | None = None,
         push_ttl: timedelta | None = None,
+        pushes_queued: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._publisher = publisher or _Nobody()
         self._written = written
         self._push_ttl = push_ttl
+        self._pushes_queued = pushes_queued
 
     def __enter__(self) -> SqlUnitOfWork:
         self._queue = _sqlite_writers(self._engine) if self._write else None
@@ -123,6 +125,11 @@ class SqlUnitOfWork:
         conn = self._engine.connect()
         if self._write:
             conn.execution_options(**{WRITE: True})
+        elif self._engine.dialect.name == "postgresql":
+            # Under READ COMMITTED each statement reads its own snapshot, in a
+            # transaction or not: a read's BEGIN and ROLLBACK were two round trips
+            # (of four, with the pool's ping, for an accept's one lookup) for nothing.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn = conn
         self._tx = conn.begin()
         self.accounts = SqlAccounts(conn)
@@ -187,34 +194,37 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Commit, then publish the events recorded: nobody hears of what did not happen."""
-        self._queue_pushes()
+        queued = self._queue_pushes()
         self._mark_dav_pushes()
         self._tx.commit()
         if self._write and self._written is not None:
             self._written()
+        if queued and self._pushes_queued is not None:
+            self._pushes_queued()
         recorded, self.events.recorded = self.events.recorded, []
         if recorded:
             self._publisher.publish(recorded)
 
-    def _queue_pushes(self) -> None:
-        """Queue the Web Push messages of this transaction's events, in the transaction.
+    def _queue_pushes(self) -> int:
+        """Queue the Web Push messages of this transaction's events, in the transaction;
+        how many.
 
         One INSERT ... SELECT for them all, which adds nothing for people without
         subscriptions; written here, every use case that records a pushed event
         pushes it, and a rolled-back one pushes nothing.
         """
         if self._push_ttl is None:
-            return
+            return 0
         pushed = [
             e for e in self.events.recorded if e.type in PUSHED and isinstance(e, AccountEvent)
         ]
         if not pushed:
-            return
+            return 0
         now = pushed[0].created_at
         # A TTL of 0 asks push services to keep nothing for an offline phone; the
         # server itself still tries for a minute to hand the message over.
         expires = datetime.fromisoformat(now) + max(self._push_ttl, _PUSH_MIN_TRY)
-        self.push_outbox.enqueue(
+        return self.push_outbox.enqueue(
             [e.id for e in pushed], now, expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         )
 
@@ -254,6 +264,9 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self.publisher = publisher
         self.push_ttl = push_ttl
+        # Told, after the commit, of each transaction that queued Web Push messages:
+        # this process's sender, which then sends them (see composition.PushLoop).
+        self.pushes_queued: Callable[[], None] | None = None
         self._writes = 0
         self._writes_lock = threading.Lock()
 
@@ -264,6 +277,7 @@ class SqlUnitOfWorkFactory:
             publisher=self.publisher,
             written=self._count_write,
             push_ttl=self.push_ttl,
+            pushes_queued=self.pushes_queued,
         )
 
     def writes(self) -> int:

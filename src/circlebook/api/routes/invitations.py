@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from circlebook.api.schemas import (
     AcceptedOut,
@@ -37,11 +40,17 @@ def inbox(rt: RuntimeDep, account: AccountDep) -> InboxOut:
 
 
 @router.post("/{invitation_id}/accept")
-def accept(
+async def accept(
     invitation_id: str, rt: RuntimeDep, account: AccountDep, body: AcceptIn | None = None
 ) -> AcceptedOut:
     """Join the book. Accepting again answers the same entry."""
-    entry = answers.accept(rt, account, invitation_id, body.name if body else None)
+    # The read runs in a worker thread; the commit, in the group committer's, is
+    # awaited here: no worker is held only to wait for it, and no other one is
+    # taken to check the answer, as a sync route's is.
+    joining = await run_in_threadpool(
+        answers.accepting, rt, account, invitation_id, body.name if body else None
+    )
+    entry = await asyncio.wrap_future(joining)
     return AcceptedOut(book_id=entry.book_id, entry_id=entry.id)
 
 
