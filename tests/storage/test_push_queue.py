@@ -52,14 +52,20 @@ class Sender:
             )
 
 
+def ringing(engine: Engine) -> tuple[SqlUnitOfWorkFactory, Sender]:
+    """Units of work that ring a recording sender when their commit queued messages."""
+    sender = Sender(engine)
+    uow = SqlUnitOfWorkFactory(engine, push_ttl=timedelta(hours=1))
+    uow.pushes_queued = sender.ring
+    return uow, sender
+
+
 def test_a_commit_that_queues_messages_tells_the_sender_once_after_it(
     engine: Engine, store: Store
 ) -> None:
     phone_owner, other = store.account(1), store.account(2)
     subscribed(store, phone_owner)
-    sender = Sender(engine)
-    uow = SqlUnitOfWorkFactory(engine, push_ttl=timedelta(hours=1))
-    uow.pushes_queued = sender.ring
+    uow, sender = ringing(engine)
     with uow(write=True) as unit:
         unit.events.add(invited(phone_owner))
         unit.events.add(invited(other))
@@ -73,9 +79,7 @@ def test_a_commit_that_queues_nothing_tells_the_sender_nothing(
 ) -> None:
     phone_owner, nobody_subscribed = store.account(1), store.account(2)
     subscribed(store, phone_owner)
-    sender = Sender(engine)
-    uow = SqlUnitOfWorkFactory(engine, push_ttl=timedelta(hours=1))
-    uow.pushes_queued = sender.ring
+    uow, sender = ringing(engine)
     with uow(write=True) as unit:
         unit.events.add(invited(nobody_subscribed))
         unit.commit()
