@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from circlebook.storage.unit_of_work import SqlUnitOfWork
 from tests.storage.conftest import Store
@@ -18,9 +18,14 @@ def each_statement_alone(uow: SqlUnitOfWork) -> bool:
     )
 
 
-def test_a_read_on_postgresql_takes_no_transaction_of_its_own(engine: Engine, store: Store) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's reads begin a transaction, which costs no round trip")
+# SQLite's reads begin a transaction as before: it costs no round trip there.
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_POSTGRESQL
+def test_a_read_on_postgresql_takes_no_transaction_of_its_own(store: Store) -> None:
     owner = store.account(1)
     with store.read() as uow:
         assert uow.accounts.get(owner.id) == owner
@@ -28,9 +33,8 @@ def test_a_read_on_postgresql_takes_no_transaction_of_its_own(engine: Engine, st
         assert each_statement_alone(uow)
 
 
-def test_a_write_on_postgresql_is_one_transaction(engine: Engine, store: Store) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL's reads run outside a transaction")
+@ON_POSTGRESQL
+def test_a_write_on_postgresql_is_one_transaction(store: Store) -> None:
     owner = store.account(1)
     with store.write() as uow:
         assert uow.accounts.get(owner.id) == owner
