@@ -161,3 +161,19 @@ def book_with(
     mine = [e["id"] for e in owner.entries(book_id)["entries"] if e["phone"] == owner.phone]
     entry_ids[owner.phone] = mine[0]
     return book_id, entry_ids
+
+
+# The club both sync suites use: Olivia owns it, Ann and Bo share `team`, Cy holds `other`.
+OWNER, ANN, BO, CY = "+8613700137001", "+8613700137002", "+8613700137003", "+8613700137004"
+
+
+def club_with(people: Any) -> dict[str, Any]:
+    """Olivia's book with Ann, Bo and Cy in it: the people, the book id and every entry id."""
+    owner, ann, bo, cy = (
+        people(OWNER, "Olivia"),
+        people(ANN, "Ann"),
+        people(BO, "Bo"),
+        people(CY, "Cy"),
+    )
+    book_id, ids = book_with(owner, "Club", [(ann, ["team"]), (bo, ["team"]), (cy, ["other"])])
+    return {"owner": owner, "ann": ann, "bo": bo, "cy": cy, "book": book_id, "ids": ids}

@@ -15,22 +15,27 @@ from sqlalchemy import Engine, update
 
 from circlebook.dav.app import DavApp
 from circlebook.storage.schema import accounts
-from tests.e2e.dav import DECLARE, C, D, DavUser, book_with, dav_user, fn_of, parse_multistatus
-
-OWNER, ANN, BO, CY = "+8613700137001", "+8613700137002", "+8613700137003", "+8613700137004"
+from tests.e2e.dav import (
+    ANN,
+    BO,
+    CY,
+    DECLARE,
+    OWNER,
+    C,
+    D,
+    DavUser,
+    club_with,
+    dav_user,
+    fn_of,
+    parse_multistatus,
+)
 
 
 @pytest.fixture
 def club(people: Any) -> dict[str, Any]:
     """Olivia's book: Ann and Bo share `team`, Cy holds `other`; Ann and Cy sync over CardDAV."""
-    owner, ann, bo, cy = (
-        people(OWNER, "Olivia"),
-        people(ANN, "Ann"),
-        people(BO, "Bo"),
-        people(CY, "Cy"),
-    )
-    book_id, ids = book_with(owner, "Club", [(ann, ["team"]), (bo, ["team"]), (cy, ["other"])])
-    return {"owner": owner, "ann": dav_user(ann), "cy": dav_user(cy), "book": book_id, "ids": ids}
+    club = club_with(people)
+    return {**club, "ann": dav_user(club["ann"]), "cy": dav_user(club["cy"])}
 
 
 def multiget(user: DavUser, book_id: str, hrefs: list[str]) -> dict[str, Any]:

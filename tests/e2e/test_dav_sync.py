@@ -9,34 +9,29 @@ import pytest
 from circlebook.services.sweep import sweep
 from tests.conftest import FakeClock
 from tests.e2e.dav import (
+    ANN,
+    BO,
+    CY,
+    OWNER,
     D,
     DavUser,
     Multistatus,
     book_with,
+    club_with,
     dav_user,
     fn_of,
     parse_multistatus,
     sync_body,
 )
 
-OWNER, ANN, BO, CY = "+8613700137001", "+8613700137002", "+8613700137003", "+8613700137004"
 VALID_SYNC_TOKEN = "<d:valid-sync-token/>"
 
 
 @pytest.fixture
 def club(people: Any) -> dict[str, Any]:
     """Olivia's book: Ann and Bo share `team`, Cy holds `other`; Ann syncs over CardDAV."""
-    owner, ann, bo, cy = (
-        people(OWNER, "Olivia"),
-        people(ANN, "Ann"),
-        people(BO, "Bo"),
-        people(CY, "Cy"),
-    )
-    book_id, entry_ids = book_with(
-        owner, "Club", [(ann, ["team"]), (bo, ["team"]), (cy, ["other"])]
-    )
-    ann_dav = dav_user(ann)
-    return {"owner": owner, "ann": ann_dav, "bo": bo, "cy": cy, "book": book_id, "ids": entry_ids}
+    club = club_with(people)
+    return {**club, "ann": dav_user(club["ann"])}
 
 
 def card_href(user: DavUser, book_id: str, entry_id: str) -> str:
