@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from circlebook.app import create_app
+from circlebook.domain.model import Entry, Role
 from circlebook.settings import load_settings
 from circlebook.sms import FileOutboxSender
 from circlebook.storage import migrate
@@ -274,3 +275,25 @@ def people(client: TestClient, outbox: Path) -> Any:
         return sign_in(client, outbox, phone, name)
 
     return _sign_in
+
+
+ENTRY_STAMP = "2026-01-01T00:00:00.000000Z"
+
+
+def an_entry(**fields: Any) -> Entry:
+    """An entry with plain defaults (an untagged member of `b_1`, version 1), `fields` over them."""
+    version = fields.get("version", 1)
+    plain: dict[str, Any] = {
+        "id": "e_1",
+        "book_id": "b_1",
+        "account_id": "a_1",
+        "phone": "+8613800000000",
+        "name": "Person",
+        "tags": frozenset(),
+        "role": Role.MEMBER,
+        "created_at": ENTRY_STAMP,
+        "updated_at": ENTRY_STAMP,
+        "version": version,
+        "tags_version": version,
+    }
+    return Entry(**{**plain, **fields})

@@ -13,6 +13,7 @@ from circlebook.domain.visibility import Viewer, can_see
 from circlebook.storage.accounts import SqlAccounts
 from circlebook.storage.books import SqlBooks
 from circlebook.storage.entries import SqlEntries
+from tests.conftest import an_entry
 
 T = "2026-01-01T00:00:00.000000Z"
 # Tags that a careless LIKE or substring test would confuse: a prefix of another,
@@ -32,7 +33,7 @@ TAG_SETS = [
 
 
 def _entry(book_id: str, n: int, account: Account, role: Role, tags: frozenset[str]) -> Entry:
-    return Entry(
+    return an_entry(
         id=f"e_{book_id}_{n}",
         book_id=book_id,
         account_id=account.id,
@@ -40,10 +41,6 @@ def _entry(book_id: str, n: int, account: Account, role: Role, tags: frozenset[s
         name=f"Person {n}",
         tags=tags,
         role=role,
-        created_at=T,
-        updated_at=T,
-        version=1,
-        tags_version=1,
     )
 
 

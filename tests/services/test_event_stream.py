@@ -30,7 +30,7 @@ from circlebook.sms import ConsoleSender
 from circlebook.storage.database import make_engine
 from circlebook.storage.group_commit import GroupCommit
 from circlebook.storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.conftest import SECRET, FakeClock
+from tests.conftest import SECRET, FakeClock, an_entry
 
 ME, OTHER = "acc_me", "acc_other"
 AT = "2026-03-01T09:00:00Z"
@@ -141,8 +141,16 @@ def world(tmp_path: Path, sqlite_template: Path) -> Iterator[World]:
 def entry(account_id: str, role: Role = Role.MEMBER, version: int = 1) -> Entry:
     phone = "+8613800000001" if account_id == ME else "+8613800000002"
     name = account_id.removeprefix("acc_")
-    return Entry(
-        f"e_{name}", "b1", account_id, phone, name, frozenset(), role, AT, AT, version, version
+    return an_entry(
+        id=f"e_{name}",
+        book_id="b1",
+        account_id=account_id,
+        phone=phone,
+        name=name,
+        role=role,
+        created_at=AT,
+        updated_at=AT,
+        version=version,
     )
 
 

@@ -9,23 +9,12 @@ import pytest
 
 from circlebook.domain.model import Entry, Role
 from circlebook.domain.visibility import Viewer, can_remove, can_rename, can_retag
-
-T = "2026-01-01T00:00:00.000000Z"
+from tests.conftest import an_entry
 
 
 def _entry(account_id: str, role: Role, tags: frozenset[str]) -> Entry:
-    return Entry(
-        id=f"e_{account_id}",
-        book_id="b_1",
-        account_id=account_id,
-        phone="+8613800000000",
-        name=account_id,
-        tags=tags,
-        role=role,
-        created_at=T,
-        updated_at=T,
-        version=1,
-        tags_version=1,
+    return an_entry(
+        id=f"e_{account_id}", account_id=account_id, name=account_id, role=role, tags=tags
     )
 
 
